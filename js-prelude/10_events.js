@@ -1,0 +1,84 @@
+// `events`: the bus shared by all assistants, the API server and the CLI.
+const ops = globalThis.Deno.core.ops;
+
+/** pattern -> array of { fn, once } */
+const handlers = new Map();
+
+function checkTopic(topic, what) {
+  if (typeof topic !== "string" || topic.length === 0) {
+    throw new TypeError("events." + what + ": the topic must be a non-empty string");
+  }
+}
+
+function matches(pattern, topic) {
+  return pattern.endsWith("*") ? topic.startsWith(pattern.slice(0, -1)) : pattern === topic;
+}
+
+function add(topic, fn, once) {
+  checkTopic(topic, once ? "once" : "on");
+  if (typeof fn !== "function") {
+    throw new TypeError("events." + (once ? "once" : "on") + ": the handler must be a function");
+  }
+  let list = handlers.get(topic);
+  if (!list) {
+    ops.op_jan_events_subscribe(topic);
+    handlers.set(topic, (list = []));
+  }
+  list.push({ fn, once });
+  return () => off(topic, fn);
+}
+
+export function on(topic, handler) {
+  return add(topic, handler, false);
+}
+
+/**
+ * Calls `handler` for the next event on `topic` only. Without a handler,
+ * returns a Promise of the next event's payload.
+ */
+export function once(topic, handler) {
+  if (handler === undefined) {
+    return new Promise((resolve) => add(topic, (payload) => resolve(payload), true));
+  }
+  return add(topic, handler, true);
+}
+
+export function off(topic, handler) {
+  const list = handlers.get(topic);
+  if (!list) return;
+  const i = list.findIndex((h) => h.fn === handler);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0 || handler === undefined) {
+    handlers.delete(topic);
+    ops.op_jan_events_unsubscribe(topic);
+  }
+}
+
+let emitHook = null;
+/** Set by the request/reply layer: sees every emit before it goes out. */
+export function setEmitHook(hook) {
+  emitHook = hook;
+}
+
+export function emit(topic, payload) {
+  checkTopic(topic, "emit");
+  // Payloads are JSON: send exactly what JSON.stringify would keep.
+  const value = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? "null");
+  ops.op_jan_events_emit(topic, value);
+  if (emitHook) emitHook(topic, value);
+}
+
+/** The handlers that an event on `topic` reaches, in subscription order. */
+export function handlersFor(topic) {
+  const out = [];
+  for (const [pattern, list] of handlers) {
+    if (!matches(pattern, topic)) continue;
+    for (const h of list.slice()) {
+      if (h.once) off(pattern, h.fn);
+      out.push(h.fn);
+    }
+  }
+  return out;
+}
+
+export const events = { on, once, off, emit };

@@ -1,0 +1,52 @@
+// CommonJS: `require`, `module.exports`, and the loader's facade for
+// `import x from "some-cjs-package"`. Files are resolved and read by Rust
+// (confined to the assistant's folder); they run here, wrapped the way Node
+// wraps them.
+const core = globalThis.Deno.core;
+const ops = core.ops;
+
+const cache = new Map();
+let coreApi = null;
+
+export function setCoreApi(api) {
+  coreApi = api;
+}
+
+function makeRequire(parent) {
+  const require = (specifier) => {
+    if (specifier === "@janhq/core") return coreApi;
+    return load(ops.op_jan_require_resolve(String(specifier), parent));
+  };
+  require.resolve = (specifier) => ops.op_jan_require_resolve(String(specifier), parent);
+  require.cache = cache;
+  return require;
+}
+
+function load(path) {
+  const cached = cache.get(path);
+  if (cached) return cached.exports;
+  const { kind, code, url } = ops.op_jan_require_load(path);
+  if (kind === "esm") {
+    throw new Error("require() of ES module " + path + " is not supported; use import instead");
+  }
+  const module = { exports: {}, id: path, filename: path, loaded: false, children: [], paths: [] };
+  cache.set(path, module);
+  try {
+    if (kind === "json") {
+      module.exports = JSON.parse(code);
+    } else {
+      const wrapper = "(function (exports, require, module, __filename, __dirname) {" + code + "\n})";
+      const [fn, error] = core.evalContext(wrapper, url);
+      if (error) throw error.thrown;
+      const dirname = path.slice(0, path.lastIndexOf("/")) || "/";
+      fn.call(module.exports, module.exports, makeRequire(path), module, path, dirname);
+    }
+  } catch (e) {
+    cache.delete(path);
+    throw e;
+  }
+  module.loaded = true;
+  return module.exports;
+}
+
+globalThis[Symbol.for("jan.require")] = load;

@@ -1,0 +1,82 @@
+// Types for the built-in module `@janhq/core`. `jan new` copies this file into
+// new assistants so editors complete the API.
+declare module "@janhq/core" {
+  /** A chat message. */
+  export interface Message {
+    role: "system" | "user" | "assistant" | "tool";
+    content: string;
+  }
+
+  /** A user turn, delivered on `assistant:<id>`. */
+  export interface RequestEvent {
+    id: string;
+    type: "message";
+    thread_id: string | null;
+    messages: Message[];
+    instructions: string | null;
+    model: string | null;
+  }
+
+  /** What a handler may return (or emit on its own topic) as the answer. */
+  export type Reply = string | { content: string } | AsyncIterable<string>;
+
+  export type Handler = (payload: any, meta: { topic: string; source: string }) => unknown;
+
+  export const events: {
+    /** Subscribes; a trailing `*` matches a prefix. Returns an unsubscribe function. */
+    on(topic: string, handler: Handler): () => void;
+    /** The next event only; without a handler, a Promise of its payload. */
+    once(topic: string): Promise<any>;
+    once(topic: string, handler: Handler): () => void;
+    off(topic: string, handler?: Handler): void;
+    /** Publishes a JSON payload to every other subscriber. */
+    emit(topic: string, payload?: unknown): void;
+  };
+
+  export interface ChatRequest {
+    messages: Message[];
+    temperature?: number;
+    top_p?: number;
+    top_k?: number;
+    max_tokens?: number;
+    stop?: string | string[];
+    seed?: number;
+    [key: string]: unknown;
+  }
+
+  export interface ChatResponse {
+    id: string;
+    object: "chat.completion";
+    model: string;
+    choices: { index: number; message: Message; finish_reason: string }[];
+    usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  }
+
+  export interface Model {
+    readonly id: string;
+    readonly name: string;
+    readonly descriptor: Record<string, unknown>;
+    /** Runs the event's messages with the assistant's instructions. */
+    process(event: RequestEvent): Promise<string>;
+    chat(request: ChatRequest): Promise<ChatResponse>;
+    /** Text deltas; breaking out of the loop cancels generation. */
+    stream(request: ChatRequest): AsyncIterable<string>;
+    embed(texts: string | string[]): Promise<number[][]>;
+  }
+
+  export const models: Model[] & {
+    get(id: string): Model | undefined;
+    list(): Model[];
+  };
+
+  /** This assistant's assistant.json, defaults filled in. */
+  export const assistant: {
+    id: string;
+    name: string;
+    instructions: string | null;
+    models: "*" | (string | { id: string; parameters?: Record<string, unknown> })[];
+    events: "*" | string[];
+    metadata: Record<string, unknown>;
+    [key: string]: unknown;
+  };
+}

@@ -1,0 +1,479 @@
+//! Assistant folders and the data folder.
+//!
+//! An assistant is a folder with an optional `assistant.json` (every field
+//! optional) and optional code in `src/index.{js,mjs,ts,mts}`. This crate
+//! reads and validates `assistant.json`, fills in the defaults, keeps unknown
+//! fields when it rewrites the file, and lays out the data folder
+//! (`models/`, `threads/`, `assistants/`).
+
+mod data;
+mod fsutil;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use data::DataDir;
+pub use fsutil::atomic_write;
+
+/// The default time budget for one request to an assistant's code.
+pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
+/// The default heap limit of one assistant's isolate.
+pub const DEFAULT_HEAP_MB: u64 = 256;
+
+/// Why an assistant could not be loaded. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Is `id` a valid assistant (or model, thread…) id? `[A-Za-z0-9_-]{1,64}`:
+/// ids become folder names, so anything that could escape a folder is refused.
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `"*"` or an explicit list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AllOr<T> {
+    All,
+    List(Vec<T>),
+}
+
+impl<T> Default for AllOr<T> {
+    fn default() -> Self {
+        AllOr::All
+    }
+}
+
+impl<T: Serialize> Serialize for AllOr<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AllOr::All => s.serialize_str("*"),
+            AllOr::List(list) => list.serialize(s),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for AllOr<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = AllOr<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"*\" or a list")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v == "*" {
+                    Ok(AllOr::All)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(AllOr::List)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// One entry of `models`: a model id, or an id with parameter overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ModelRef {
+    Id(String),
+    WithParameters {
+        id: String,
+        #[serde(default)]
+        parameters: Map<String, Value>,
+    },
+}
+
+impl ModelRef {
+    pub fn id(&self) -> &str {
+        match self {
+            ModelRef::Id(id) | ModelRef::WithParameters { id, .. } => id,
+        }
+    }
+
+    pub fn parameters(&self) -> Option<&Map<String, Value>> {
+        match self {
+            ModelRef::Id(_) => None,
+            ModelRef::WithParameters { parameters, .. } => Some(parameters),
+        }
+    }
+}
+
+/// `limits` in assistant.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Limits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_mb: Option<u64>,
+}
+
+/// The typed view of assistant.json. Fields not named here stay in `extra`
+/// and are written back unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub object: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub created_at: Option<u64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub avatar: Option<String>,
+    #[serde(default)]
+    pub models: Option<AllOr<ModelRef>>,
+    #[serde(default)]
+    pub instructions: Option<String>,
+    #[serde(default)]
+    pub events: Option<AllOr<String>>,
+    #[serde(default)]
+    pub metadata: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A loaded assistant: its folder and its resolved manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assistant {
+    pub dir: PathBuf,
+    pub id: String,
+    pub name: String,
+    pub created_at: u64,
+    pub manifest: Manifest,
+}
+
+impl Assistant {
+    /// Loads the assistant in `dir`. A missing assistant.json is an
+    /// assistant made only of defaults.
+    pub fn load(dir: &Path) -> Result<Assistant, LoadError> {
+        let dir = dir.canonicalize().map_err(|source| LoadError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join("assistant.json");
+        let manifest = match std::fs::read_to_string(&path) {
+            Ok(text) => parse_manifest(&path, &text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => parse_manifest(&path, "{}")?,
+            Err(source) => return Err(LoadError::Io { path, source }),
+        };
+        let folder = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let id = manifest.id.clone().unwrap_or_else(|| folder.clone());
+        if !valid_id(&id) {
+            return Err(LoadError::Invalid {
+                path,
+                message: format!(
+                    "field `id`: {id:?} is not a valid id (1 to 64 of A-Z, a-z, 0-9, '_', '-')"
+                ),
+            });
+        }
+        if let Some(AllOr::List(events)) = &manifest.events
+            && events.iter().any(|e| e.is_empty())
+        {
+            return Err(LoadError::Invalid {
+                path,
+                message: "field `events`: a topic pattern is empty".into(),
+            });
+        }
+        let name = manifest.name.clone().unwrap_or_else(|| folder.clone());
+        let created_at = match manifest.created_at {
+            Some(t) => t,
+            None => {
+                // Set once and kept: record it in the file when we can. A
+                // read-only folder still loads, with the folder's own time.
+                let t = folder_time(&dir);
+                let mut with_time = manifest.clone();
+                with_time.created_at = Some(t);
+                if path.exists() {
+                    let _ = write_manifest(&dir, &with_time);
+                }
+                t
+            }
+        };
+        Ok(Assistant {
+            dir,
+            id,
+            name,
+            created_at,
+            manifest,
+        })
+    }
+
+    /// assistant.json with every default filled in: what the JS side sees as
+    /// `assistant` and what the API returns.
+    pub fn resolved(&self) -> Value {
+        let m = &self.manifest;
+        let mut out = Map::new();
+        out.insert("id".into(), Value::String(self.id.clone()));
+        out.insert(
+            "object".into(),
+            Value::String(m.object.clone().unwrap_or_else(|| "assistant".into())),
+        );
+        out.insert("name".into(), Value::String(self.name.clone()));
+        out.insert("version".into(), Value::from(m.version.unwrap_or(1)));
+        out.insert("created_at".into(), Value::from(self.created_at));
+        out.insert("description".into(), opt_string(&m.description));
+        out.insert("avatar".into(), opt_string(&m.avatar));
+        out.insert(
+            "models".into(),
+            serde_json::to_value(m.models.clone().unwrap_or_default()).unwrap_or(Value::Null),
+        );
+        out.insert("instructions".into(), opt_string(&m.instructions));
+        out.insert(
+            "events".into(),
+            serde_json::to_value(m.events.clone().unwrap_or_default()).unwrap_or(Value::Null),
+        );
+        out.insert(
+            "metadata".into(),
+            Value::Object(m.metadata.clone().unwrap_or_default()),
+        );
+        if let Some(limits) = &m.limits {
+            out.insert(
+                "limits".into(),
+                serde_json::to_value(limits).unwrap_or(Value::Null),
+            );
+        }
+        for (k, v) in &m.extra {
+            out.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        Value::Object(out)
+    }
+
+    /// The file of the assistant's code, if it has any.
+    pub fn entry_point(&self) -> Option<PathBuf> {
+        ["index.js", "index.mjs", "index.ts", "index.mts"]
+            .iter()
+            .map(|f| self.dir.join("src").join(f))
+            .find(|p| p.is_file())
+    }
+
+    /// `src/process.{js,mjs,ts,mts}`: the long-lived background module.
+    pub fn background_module(&self) -> Option<PathBuf> {
+        ["process.js", "process.mjs", "process.ts", "process.mts"]
+            .iter()
+            .map(|f| self.dir.join("src").join(f))
+            .find(|p| p.is_file())
+    }
+
+    pub fn timeout_ms(&self) -> u64 {
+        self.manifest
+            .limits
+            .as_ref()
+            .and_then(|l| l.timeout_ms)
+            .unwrap_or(DEFAULT_TIMEOUT_MS)
+    }
+
+    pub fn heap_mb(&self) -> u64 {
+        self.manifest
+            .limits
+            .as_ref()
+            .and_then(|l| l.heap_mb)
+            .unwrap_or(DEFAULT_HEAP_MB)
+    }
+
+    /// The models this assistant may use: `None` means all installed.
+    pub fn allowed_models(&self) -> Option<&[ModelRef]> {
+        match &self.manifest.models {
+            Some(AllOr::List(list)) => Some(list),
+            _ => None,
+        }
+    }
+
+    /// The topic patterns this assistant may subscribe to and emit on:
+    /// `None` means all.
+    pub fn allowed_events(&self) -> Option<&[String]> {
+        match &self.manifest.events {
+            Some(AllOr::List(list)) => Some(list),
+            _ => None,
+        }
+    }
+
+    /// The bus topic requests to this assistant arrive on.
+    pub fn topic(&self) -> String {
+        format!("assistant:{}", self.id)
+    }
+}
+
+fn opt_string(s: &Option<String>) -> Value {
+    s.clone().map(Value::String).unwrap_or(Value::Null)
+}
+
+fn folder_time(dir: &Path) -> u64 {
+    std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Parses assistant.json text. Errors name the file, line, column and, for a
+/// wrong type, the field.
+pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, LoadError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| LoadError::Parse {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: format!("invalid JSON: {e}"),
+    })?;
+    if !value.is_object() {
+        return Err(LoadError::Invalid {
+            path: path.to_path_buf(),
+            message: "expected a JSON object".into(),
+        });
+    }
+    // Deserialize again from the text so errors carry positions, and through
+    // serde_path_to_error so they carry the field's name.
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, Manifest>(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        LoadError::Parse {
+            path: path.to_path_buf(),
+            line: inner.line(),
+            column: inner.column(),
+            message: format!("field `{field}`: {}", strip_position(&inner.to_string())),
+        }
+    })
+}
+
+fn strip_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
+}
+
+/// Writes `manifest` to `<dir>/assistant.json` atomically, unknown fields
+/// included.
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
+    text.push('\n');
+    atomic_write(&dir.join("assistant.json"), text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(name: &str, json: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Some(j) = json {
+            std::fs::write(dir.join("assistant.json"), j).unwrap();
+        }
+        (tmp, dir)
+    }
+
+    #[test]
+    fn defaults_come_from_the_folder_name() {
+        let (_t, dir) = folder("helper", None);
+        let a = Assistant::load(&dir).unwrap();
+        let r = a.resolved();
+        assert_eq!(r["id"], "helper");
+        assert_eq!(r["name"], "helper");
+        assert_eq!(r["object"], "assistant");
+        assert_eq!(r["version"], 1);
+        assert_eq!(r["models"], "*");
+        assert_eq!(r["events"], "*");
+        assert_eq!(r["metadata"], serde_json::json!({}));
+        assert_eq!(r["instructions"], Value::Null);
+        assert_eq!(r["description"], Value::Null);
+        assert_eq!(a.timeout_ms(), DEFAULT_TIMEOUT_MS);
+    }
+
+    #[test]
+    fn created_at_is_set_once_and_unknown_fields_are_kept() {
+        let (_t, dir) = folder("a1", Some(r#"{"name":"A","x_custom":{"k":[1,2]}}"#));
+        let first = Assistant::load(&dir).unwrap();
+        let text = std::fs::read_to_string(dir.join("assistant.json")).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["created_at"], first.created_at);
+        assert_eq!(v["x_custom"]["k"][1], 2);
+        assert_eq!(v["name"], "A");
+        let second = Assistant::load(&dir).unwrap();
+        assert_eq!(first.created_at, second.created_at);
+        assert_eq!(second.resolved()["x_custom"]["k"][0], 1);
+    }
+
+    #[test]
+    fn models_accept_ids_and_overrides() {
+        let (_t, dir) = folder(
+            "m",
+            Some(r#"{"models":["a", {"id":"b","parameters":{"temperature":0.2}}]}"#),
+        );
+        let a = Assistant::load(&dir).unwrap();
+        let models = a.allowed_models().unwrap();
+        assert_eq!(models[0].id(), "a");
+        assert_eq!(models[1].id(), "b");
+        assert_eq!(models[1].parameters().unwrap()["temperature"], 0.2);
+    }
+
+    #[test]
+    fn invalid_json_names_file_line_and_column() {
+        let (_t, dir) = folder("bad", Some("{\n  \"name\": \"x\",\n  oops\n}"));
+        let err = Assistant::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("assistant.json:3:"), "{err}");
+        assert!(err.contains("invalid JSON"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let (_t, dir) = folder("bad", Some("{\n  \"version\": \"two\"\n}"));
+        let err = Assistant::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("assistant.json:2:"), "{err}");
+        assert!(err.contains("field `version`"), "{err}");
+        let (_t, dir) = folder("bad2", Some(r#"{"models": "all"}"#));
+        let err = Assistant::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("field `models`"), "{err}");
+    }
+
+    #[test]
+    fn bad_ids_are_refused() {
+        for id in ["../x", "a/b", "..", "", "with space", &"x".repeat(65)] {
+            let json = serde_json::json!({ "id": id }).to_string();
+            let (_t, dir) = folder("ok", Some(&json));
+            let err = Assistant::load(&dir).unwrap_err().to_string();
+            assert!(err.contains("field `id`"), "{id}: {err}");
+        }
+        assert!(valid_id("asst_abc-123"));
+    }
+}

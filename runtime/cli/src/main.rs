@@ -1,0 +1,251 @@
+//! `jan`: run assistants in the terminal. The binary only parses arguments
+//! and calls the library crates.
+
+mod scaffold;
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use jan_assistant::DataDir;
+use jan_events::Bus;
+use jan_host::{Ask, Host, NoModels, Reply};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "jan", version, about = "A local-first assistants runtime")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataArg {
+    /// The data folder (models/, threads/, assistants/). Default: $JAN_DATA_FOLDER, else ~/jan.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Chat with the assistant in a folder. One turn with --prompt or piped stdin.
+    Run {
+        /// The assistant's folder.
+        folder: PathBuf,
+        /// The model to use when the assistant has no code of its own.
+        #[arg(long)]
+        model: Option<String>,
+        /// Send this one message, print the reply, and exit.
+        #[arg(long)]
+        prompt: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Manage the assistants in the data folder.
+    Assistants {
+        #[command(subcommand)]
+        command: AssistantsCommand,
+    },
+    /// Create a new assistant folder with assistant.json, src/index.ts and package.json.
+    New {
+        /// The folder to create (its name becomes the assistant's id).
+        name: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssistantsCommand {
+    /// List the assistants in the data folder, with any that fail to load.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,assistant=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start: {e}")),
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{e:#}")),
+    }
+}
+
+fn fail(message: String) -> ExitCode {
+    let line = message.lines().next().unwrap_or("error").to_string();
+    eprintln!("jan: {line}");
+    ExitCode::FAILURE
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run {
+            folder,
+            model,
+            prompt,
+            data,
+        } => run(folder, model, prompt, data).await,
+        Command::Assistants {
+            command: AssistantsCommand::List { data, json },
+        } => list_assistants(data, json),
+        Command::New { name } => scaffold::new_assistant(&name),
+    }
+}
+
+fn open_data(arg: &DataArg) -> anyhow::Result<DataDir> {
+    let data = DataDir::locate(arg.data_dir.clone());
+    data.ensure().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot prepare the data folder {}: {e}",
+            data.root().display()
+        )
+    })?;
+    Ok(data)
+}
+
+fn host() -> Host {
+    Host::new(Bus::new(), Arc::new(NoModels))
+}
+
+async fn run(
+    folder: PathBuf,
+    model: Option<String>,
+    prompt: Option<String>,
+    data: DataArg,
+) -> anyhow::Result<()> {
+    let _data = open_data(&data)?;
+    let host = host();
+    let assistant = host.load(&folder)?;
+    let id = assistant.id.clone();
+    let stdin = std::io::stdin();
+    if prompt.is_some() || !stdin.is_terminal() {
+        let text = match prompt {
+            Some(p) => p,
+            None => {
+                let mut s = String::new();
+                stdin.lock().read_to_string(&mut s)?;
+                s.trim_end().to_string()
+            }
+        };
+        let ask = Ask {
+            messages: vec![json!({"role": "user", "content": text})],
+            model,
+            ..Ask::default()
+        };
+        turn(&host, &id, ask).await?;
+        return Ok(());
+    }
+    eprintln!("Chatting with {} ({id}). Ctrl-D to quit.", assistant.name);
+    let mut history = Vec::new();
+    let mut lines = stdin.lock().lines();
+    loop {
+        eprint!("> ");
+        std::io::stderr().flush()?;
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        history.push(json!({"role": "user", "content": line}));
+        let ask = Ask {
+            messages: history.clone(),
+            model: model.clone(),
+            ..Ask::default()
+        };
+        match turn(&host, &id, ask).await {
+            Ok(reply) => history.push(json!({"role": "assistant", "content": reply})),
+            Err(e) => {
+                history.pop();
+                eprintln!(
+                    "jan: {}",
+                    format!("{e:#}").lines().next().unwrap_or("error")
+                );
+            }
+        }
+    }
+    eprintln!();
+    Ok(())
+}
+
+/// Sends one turn and streams the reply to stdout as it arrives.
+async fn turn(host: &Host, id: &str, ask: Ask) -> anyhow::Result<String> {
+    let mut answer = host.ask(id, ask).await?;
+    let mut out = std::io::stdout();
+    let mut printed = String::new();
+    while let Some(piece) = answer.next().await {
+        match piece {
+            Reply::Delta(d) => {
+                out.write_all(d.as_bytes())?;
+                out.flush()?;
+                printed.push_str(&d);
+            }
+            Reply::Done(text) => {
+                if printed.is_empty() {
+                    out.write_all(text.as_bytes())?;
+                    printed = text;
+                }
+                out.write_all(b"\n")?;
+                out.flush()?;
+                return Ok(printed);
+            }
+            Reply::Error { message, .. } => {
+                if !printed.is_empty() {
+                    out.write_all(b"\n")?;
+                }
+                anyhow::bail!(message)
+            }
+        }
+    }
+    anyhow::bail!("assistant '{id}' stopped without answering")
+}
+
+fn list_assistants(data: DataArg, as_json: bool) -> anyhow::Result<()> {
+    let data = open_data(&data)?;
+    let list = data.list_assistants();
+    if as_json {
+        let items: Vec<_> = list
+            .iter()
+            .map(|(dir, r)| match r {
+                Ok(a) => a.resolved(),
+                Err(e) => json!({"folder": dir, "error": e.to_string()}),
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items)?);
+        return Ok(());
+    }
+    println!("{:<24} {:<24} {:<8} MODELS", "ID", "NAME", "CODE");
+    for (_, r) in &list {
+        match r {
+            Ok(a) => {
+                let models = match a.allowed_models() {
+                    None => "*".to_string(),
+                    Some(m) => m.iter().map(|r| r.id()).collect::<Vec<_>>().join(","),
+                };
+                let code = if a.entry_point().is_some() {
+                    "yes"
+                } else {
+                    "no"
+                };
+                println!("{:<24} {:<24} {:<8} {models}", a.id, a.name, code);
+            }
+            Err(e) => eprintln!("jan: skipped: {e}"),
+        }
+    }
+    Ok(())
+}

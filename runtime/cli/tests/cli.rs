@@ -1,0 +1,190 @@
+//! Drives the real `jan` binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn jan(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jan"));
+    cmd.args(args)
+        .env("JAN_DATA_FOLDER", data)
+        .env_remove("JAN_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn echo_example() -> String {
+    repo()
+        .join("assistants/examples/echo")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn run_with_a_prompt_prints_the_reply() {
+    let data = tempfile::tempdir().unwrap();
+    let out = jan(
+        data.path(),
+        &["run", &echo_example(), "--prompt", "hello there"],
+        None,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "echo: hello there\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.status.success());
+    // The data folder was prepared, with the bundled assistant.
+    assert!(data.path().join("assistants/jan/assistant.json").is_file());
+}
+
+#[test]
+fn run_reads_one_turn_from_piped_stdin() {
+    let data = tempfile::tempdir().unwrap();
+    let out = jan(
+        data.path(),
+        &["run", &echo_example()],
+        Some("from a pipe\n"),
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "echo: from a pipe\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.status.success());
+}
+
+#[test]
+fn errors_are_one_line_on_stderr_with_a_failing_exit() {
+    let data = tempfile::tempdir().unwrap();
+    let missing = jan(
+        data.path(),
+        &["run", "/no/such/assistant", "--prompt", "x"],
+        None,
+    );
+    assert!(!missing.status.success());
+    let err = text(&missing.stderr);
+    assert!(
+        err.starts_with("jan: ") && err.contains("/no/such/assistant"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let bad = data.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("assistant.json"), "{\n  \"models\": 5\n}").unwrap();
+    let out = jan(
+        data.path(),
+        &["run", bad.to_str().unwrap(), "--prompt", "x"],
+        None,
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("assistant.json:2:") && err.contains("field `models`"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn the_default_assistant_says_how_to_get_a_model() {
+    let data = tempfile::tempdir().unwrap();
+    let jan_dir = repo().join("assistants/jan");
+    let out = jan(
+        data.path(),
+        &["run", jan_dir.to_str().unwrap(), "--prompt", "hi"],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("no model is installed") && err.contains("jan models import"),
+        "{err}"
+    );
+}
+
+#[test]
+fn new_scaffolds_an_assistant_that_runs_and_lists() {
+    let data = tempfile::tempdir().unwrap();
+    let folder = data.path().join("assistants/helper");
+    let out = jan(data.path(), &["new", folder.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for f in [
+        "assistant.json",
+        "package.json",
+        "src/index.ts",
+        "src/janhq-core.d.ts",
+    ] {
+        assert!(folder.join(f).is_file(), "{f}");
+    }
+    let out = jan(
+        data.path(),
+        &["run", folder.to_str().unwrap(), "--prompt", "ping"],
+        None,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "No model is installed yet. You said: ping\n",
+        "{}",
+        text(&out.stderr)
+    );
+    let again = jan(data.path(), &["new", folder.to_str().unwrap()], None);
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already exists"));
+
+    let out = jan(data.path(), &["assistants", "list", "--json"], None);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
+    assert_eq!(ids, vec!["helper", "jan"]);
+    let out = jan(data.path(), &["assistants", "list"], None);
+    assert!(text(&out.stdout).contains("Jan"));
+}
+
+#[test]
+fn console_output_goes_to_stderr_tagged_with_the_assistant() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("talker");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("src/index.js"),
+        r#"import { events } from "@janhq/core";
+console.log("loaded", { ok: true });
+events.on("assistant:talker", () => "reply");"#,
+    )
+    .unwrap();
+    let out = jan(
+        data.path(),
+        &["run", dir.to_str().unwrap(), "--prompt", "x"],
+        None,
+    );
+    assert_eq!(text(&out.stdout), "reply\n");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("talker") && err.contains("loaded { ok: true }"),
+        "{err}"
+    );
+}
