@@ -51,16 +51,11 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 /// `"*"` or an explicit list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum AllOr<T> {
+    #[default]
     All,
     List(Vec<T>),
-}
-
-impl<T> Default for AllOr<T> {
-    fn default() -> Self {
-        AllOr::All
-    }
 }
 
 impl<T: Serialize> Serialize for AllOr<T> {
