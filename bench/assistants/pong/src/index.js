@@ -1,0 +1,2 @@
+import { events } from "@janhq/core";
+events.on("bench.ping", (p) => events.emit("bench.pong", p));

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runtime benchmarks against named peers, in one run on one machine.
+#   bash bench/run.sh            # prints a markdown report to stdout
+# Needs: hyperfine (Debian package), node.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p jan-cli -p jan-bench
+JAN=target/release/jan
+RT=target/release/roundtrip
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+export JAN_DATA_FOLDER="$data"
+
+echo "## Start-up: \`jan run <echo> --prompt x\` against \`node\` running the same script"
+echo
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); node $(node --version)."
+echo
+hyperfine -N --warmup 3 --runs 30 --export-json "$data/startup.json" \
+  -n jan "$JAN run assistants/examples/echo --prompt x" \
+  -n node "node bench/node/echo.mjs --prompt x" >/dev/null
+python3 - "$data/startup.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+j, n = r["jan"], r["node"]
+print("| command | mean ms | stddev ms |")
+print("|---|---|---|")
+for name, x in (("jan", j), ("node", n)):
+    print(f"| {name} | {x['mean']*1000:.1f} | {x['stddev']*1000:.1f} |")
+print()
+print(f"Ratio (node time / jan time, above 1 means jan is faster): **{n['mean']/j['mean']:.2f}**")
+PY
+echo
+echo "## Event round trips between two assistants, against Node worker_threads ping-pong"
+echo
+N=${N:-20000}
+jan_rt=$($RT "$N")
+node_rt=$(node bench/node/pingpong.mjs "$N")
+python3 - "$jan_rt" "$node_rt" <<'PY'
+import json, sys
+j, n = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+jr, nr = j["n"] / j["ms"] * 1000, n["n"] / n["ms"] * 1000
+print("| | round trips | round trips/s |")
+print("|---|---|---|")
+print(f"| jan (two assistants, bus) | {j['n']} | {jr:,.0f} |")
+print(f"| node (main + worker_threads postMessage) | {n['n']} | {nr:,.0f} |")
+print()
+print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
+PY
