@@ -7,11 +7,13 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use jan_assistant::DataDir;
 use jan_events::Bus;
-use jan_host::{Ask, Host, NoModels, Reply};
+use jan_host::{Ask, Host, Reply};
+use jan_models::{Engine, Provider};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -48,10 +50,45 @@ enum Command {
         #[command(subcommand)]
         command: AssistantsCommand,
     },
+    /// Manage the local models in the data folder.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
     /// Create a new assistant folder with assistant.json, src/index.ts and package.json.
     New {
         /// The folder to create (its name becomes the assistant's id).
         name: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Copy (or link) a GGUF file into the models folder and write its model.json.
+    Import {
+        file: PathBuf,
+        /// The model id (default: from the file name).
+        #[arg(long)]
+        id: Option<String>,
+        /// Link to the file instead of copying it.
+        #[arg(long)]
+        link: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// List the installed models, with any that fail to load.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a model and its files.
+    Rm {
+        id: String,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -68,8 +105,9 @@ enum AssistantsCommand {
 }
 
 fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("JAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,assistant=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JAN_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,assistant=info,jan_models=info")
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -105,6 +143,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             command: AssistantsCommand::List { data, json },
         } => list_assistants(data, json),
         Command::New { name } => scaffold::new_assistant(&name),
+        Command::Models { command } => models_command(command),
     }
 }
 
@@ -119,8 +158,67 @@ fn open_data(arg: &DataArg) -> anyhow::Result<DataDir> {
     Ok(data)
 }
 
-fn host() -> Host {
-    Host::new(Bus::new(), Arc::new(NoModels))
+/// How long a loaded model stays in memory unused (`JAN_MODEL_IDLE_SECS`).
+fn idle_time() -> Duration {
+    let secs = std::env::var("JAN_MODEL_IDLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    Duration::from_secs(secs)
+}
+
+fn host(data: &DataDir) -> Host {
+    let engine = Engine::new(data.models(), idle_time());
+    Host::new(Bus::new(), Arc::new(Provider(engine)))
+}
+
+fn models_command(command: ModelsCommand) -> anyhow::Result<()> {
+    match command {
+        ModelsCommand::Import {
+            file,
+            id,
+            link,
+            data,
+        } => {
+            let data = open_data(&data)?;
+            let entry = jan_models::folder::import(&data.models(), &file, id.as_deref(), link)?;
+            println!("Imported {} as '{}'", file.display(), entry.id);
+        }
+        ModelsCommand::List { data, json } => {
+            let data = open_data(&data)?;
+            let list = jan_models::folder::list(&data.models());
+            if json {
+                let items: Vec<_> = list
+                    .iter()
+                    .map(|(dir, r)| match r {
+                        Ok(e) => e.json.clone(),
+                        Err(err) => json!({"folder": dir, "error": format!("{err:#}")}),
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&items)?);
+                return Ok(());
+            }
+            println!("{:<40} {:<10} {:>10} NAME", "ID", "ARCH", "SIZE MB");
+            for (_, r) in &list {
+                match r {
+                    Ok(e) => println!(
+                        "{:<40} {:<10} {:>10.1} {}",
+                        e.id,
+                        e.json["metadata"]["tags"][0].as_str().unwrap_or(""),
+                        e.json["metadata"]["size"].as_f64().unwrap_or(0.0) / 1e6,
+                        e.json["name"].as_str().unwrap_or("")
+                    ),
+                    Err(err) => eprintln!("jan: skipped: {err:#}"),
+                }
+            }
+        }
+        ModelsCommand::Rm { id, data } => {
+            let data = open_data(&data)?;
+            jan_models::folder::remove(&data.models(), &id)?;
+            println!("Removed '{id}'");
+        }
+    }
+    Ok(())
 }
 
 async fn run(
@@ -129,8 +227,8 @@ async fn run(
     prompt: Option<String>,
     data: DataArg,
 ) -> anyhow::Result<()> {
-    let _data = open_data(&data)?;
-    let host = host();
+    let data = open_data(&data)?;
+    let host = host(&data);
     let assistant = host.load(&folder)?;
     let id = assistant.id.clone();
     let stdin = std::io::stdin();

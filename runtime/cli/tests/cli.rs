@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use serde_json::json;
+
 fn jan(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jan"));
     cmd.args(args)
@@ -187,4 +189,66 @@ events.on("assistant:talker", () => "reply");"#,
         err.contains("talker") && err.contains("loaded { ok: true }"),
         "{err}"
     );
+}
+
+#[test]
+fn models_import_list_rm_and_the_default_assistant_answers_with_smollm2() {
+    let model = repo().join(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        model.is_file(),
+        "{} is missing: run tests/get-models.sh",
+        model.display()
+    );
+    let data = tempfile::tempdir().unwrap();
+    let out = jan(
+        data.path(),
+        &["models", "import", model.to_str().unwrap(), "--link"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("SmolLM2-135M-Instruct-Q4_1"));
+    let out = jan(data.path(), &["models", "list"], None);
+    assert!(
+        text(&out.stdout).contains("SmolLM2-135M-Instruct-Q4_1"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The bundled assistant, set to greedy decoding through its per-model
+    // parameter overrides so the answer is reproducible.
+    let jan_dir = data.path().join("assistants/jan");
+    let manifest = json!({
+        "name": "Jan",
+        "instructions": "You are Jan, a helpful assistant running locally on the user's computer. Answer concisely.",
+        "models": [{"id": "SmolLM2-135M-Instruct-Q4_1", "parameters": {"temperature": 0}}],
+    });
+    std::fs::write(jan_dir.join("assistant.json"), manifest.to_string()).unwrap();
+    let out = jan(
+        data.path(),
+        &[
+            "run",
+            jan_dir.to_str().unwrap(),
+            "--prompt",
+            "What is the capital of France? Answer in one word.",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Paris"), "{}", text(&out.stdout));
+
+    let out = jan(
+        data.path(),
+        &["models", "rm", "SmolLM2-135M-Instruct-Q4_1"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = jan(
+        data.path(),
+        &["models", "rm", "SmolLM2-135M-Instruct-Q4_1"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no model"));
+    // The linked source file is untouched.
+    assert!(model.is_file());
 }

@@ -11,7 +11,6 @@
 mod ext;
 mod isolate;
 mod loader;
-pub mod models;
 mod replies;
 pub mod resolve;
 
@@ -28,6 +27,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use isolate::{Isolate, Spawn};
+/// The model side of `@janhq/core`, defined by the models crate.
+pub use jan_models::provider as models;
 pub use models::{ModelProvider, NO_MODEL_HELP, NoModels};
 use replies::Replies;
 pub use replies::Reply;

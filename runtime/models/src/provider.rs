@@ -1,6 +1,6 @@
-//! What the host needs from a model engine. The engine lives in its own
-//! crate; the host only moves OpenAI-shaped JSON and text deltas, so any
-//! backend (Candle, a test stand-in) plugs in here.
+//! What the assistant host needs from a model engine: OpenAI-shaped JSON in
+//! and out, and text deltas. [`crate::Engine`] implements it with Candle;
+//! tests plug in stand-ins.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,419 @@
+//! Generation: a small loop of forward → penalties → sample → decode, with
+//! stop strings, streaming, cancellation, and KV-cache reuse across turns.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use candle_transformers::generation::{LogitsProcessor, Sampling};
+use serde_json::Value;
+
+use crate::llama::Model;
+use crate::tokenizer::{Detok, Tok};
+
+/// Sampling and stopping parameters (OpenAI names, plus llama.cpp's
+/// `top_k`, `repeat_penalty`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    pub temperature: f64,
+    pub top_p: f64,
+    pub top_k: usize,
+    pub seed: u64,
+    pub max_tokens: Option<usize>,
+    pub stop: Vec<String>,
+    pub repeat_penalty: f32,
+    pub repeat_last_n: usize,
+    pub frequency_penalty: f32,
+    pub presence_penalty: f32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            temperature: 0.7,
+            top_p: 0.95,
+            top_k: 40,
+            seed: 299_792_458,
+            max_tokens: None,
+            stop: Vec::new(),
+            repeat_penalty: 1.0,
+            repeat_last_n: 64,
+            frequency_penalty: 0.0,
+            presence_penalty: 0.0,
+        }
+    }
+}
+
+/// A parameter with a bad value; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("{param}: {message}")]
+pub struct BadParam {
+    pub param: &'static str,
+    pub message: String,
+}
+
+fn bad(param: &'static str, message: impl Into<String>) -> BadParam {
+    BadParam {
+        param,
+        message: message.into(),
+    }
+}
+
+impl Params {
+    /// Reads parameters from `layers`, first match wins (the request, then
+    /// model.json's `parameters`).
+    pub fn from_layers(layers: &[&Value]) -> Result<Params, BadParam> {
+        let get = |k: &str| {
+            layers
+                .iter()
+                .find_map(|l| l.get(k).filter(|v| !v.is_null()))
+        };
+        let num = |k: &'static str| -> Result<Option<f64>, BadParam> {
+            match get(k) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_f64()
+                    .map(Some)
+                    .ok_or_else(|| bad(k, format!("must be a number, got {v}"))),
+            }
+        };
+        let mut p = Params::default();
+        if let Some(t) = num("temperature")? {
+            if !(0.0..=2.0).contains(&t) {
+                return Err(bad("temperature", "must be between 0 and 2"));
+            }
+            p.temperature = t;
+        }
+        if let Some(t) = num("top_p")? {
+            if !(0.0..=1.0).contains(&t) {
+                return Err(bad("top_p", "must be between 0 and 1"));
+            }
+            p.top_p = t;
+        }
+        if let Some(k) = num("top_k")? {
+            p.top_k = k.max(0.0) as usize;
+        }
+        if let Some(s) = num("seed")? {
+            p.seed = s as i64 as u64;
+        }
+        let max = match num("max_completion_tokens")? {
+            Some(m) => Some(m),
+            None => num("max_tokens")?,
+        };
+        if let Some(m) = max {
+            if m < 1.0 {
+                return Err(bad("max_tokens", "must be at least 1"));
+            }
+            p.max_tokens = Some(m as usize);
+        }
+        for (k, slot) in [
+            ("frequency_penalty", &mut p.frequency_penalty),
+            ("presence_penalty", &mut p.presence_penalty),
+        ] {
+            if let Some(v) = num(k)? {
+                if !(-2.0..=2.0).contains(&v) {
+                    return Err(bad(
+                        if k == "frequency_penalty" {
+                            "frequency_penalty"
+                        } else {
+                            "presence_penalty"
+                        },
+                        "must be between -2 and 2",
+                    ));
+                }
+                *slot = v as f32;
+            }
+        }
+        if let Some(r) = num("repeat_penalty")? {
+            if r <= 0.0 {
+                return Err(bad("repeat_penalty", "must be positive"));
+            }
+            p.repeat_penalty = r as f32;
+        }
+        p.stop = match get("stop") {
+            None => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| bad("stop", "must be a string or a list of strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("stop", "must be a string or a list of strings")),
+        };
+        if p.stop.len() > 4 {
+            return Err(bad("stop", "at most 4 stop sequences"));
+        }
+        p.stop.retain(|s| !s.is_empty());
+        Ok(p)
+    }
+
+    fn sampler(&self) -> Option<LogitsProcessor> {
+        if self.temperature <= 0.0 {
+            return None;
+        }
+        let t = self.temperature;
+        let sampling = match (self.top_k, self.top_p < 1.0) {
+            (0, false) => Sampling::All { temperature: t },
+            (0, true) => Sampling::TopP {
+                p: self.top_p,
+                temperature: t,
+            },
+            (k, false) => Sampling::TopK { k, temperature: t },
+            (k, true) => Sampling::TopKThenTopP {
+                k,
+                p: self.top_p,
+                temperature: t,
+            },
+        };
+        Some(LogitsProcessor::from_sampling(self.seed, sampling))
+    }
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// An end-of-turn token or a stop string.
+    Stop,
+    /// `max_tokens`, or the context is full.
+    Length,
+    /// The caller went away.
+    Cancelled,
+}
+
+impl Finish {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finish::Stop => "stop",
+            Finish::Length | Finish::Cancelled => "length",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Generation {
+    pub text: String,
+    pub finish: Finish,
+    pub prompt_tokens: usize,
+    /// Prompt tokens whose KV entries were reused from the previous request.
+    pub cached_tokens: usize,
+    /// Prompt tokens actually run through the model.
+    pub processed_tokens: usize,
+    pub completion_tokens: usize,
+    pub prompt_ms: f64,
+    pub predicted_ms: f64,
+}
+
+/// The context is too small for the prompt.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the prompt has {prompt} tokens, which does not fit the model's context of {context} tokens"
+)]
+pub struct ContextOverflow {
+    pub prompt: usize,
+    pub context: usize,
+}
+
+/// A loaded model with the token ids its KV cache currently holds.
+pub struct Session {
+    pub model: Model,
+    pub tokens: Vec<u32>,
+}
+
+impl Session {
+    pub fn new(model: Model) -> Self {
+        Session {
+            model,
+            tokens: Vec::new(),
+        }
+    }
+
+    /// Generates a reply to `prompt` (token ids). Each complete piece of
+    /// text goes to `on_delta` as it is produced.
+    pub fn generate(
+        &mut self,
+        tok: &Tok,
+        prompt: &[u32],
+        params: &Params,
+        cancel: &AtomicBool,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> anyhow::Result<Generation> {
+        let context = self.model.max_positions();
+        if prompt.is_empty() {
+            anyhow::bail!("the prompt is empty");
+        }
+        if prompt.len() >= context {
+            return Err(ContextOverflow {
+                prompt: prompt.len(),
+                context,
+            }
+            .into());
+        }
+        // Reuse the cache for the prefix this prompt shares with what the
+        // cache holds; at least one token must run to get logits.
+        let shared = self
+            .tokens
+            .iter()
+            .zip(prompt)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(prompt.len() - 1);
+        self.model.truncate_cache(shared)?;
+        self.tokens.truncate(shared);
+
+        let started = Instant::now();
+        let mut logits = self.forward(&prompt[shared..])?;
+        let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+        let mut sampler = params.sampler();
+        let mut generated: Vec<u32> = Vec::new();
+        let mut detok = Detok::new(tok);
+        let mut text = String::new();
+        let mut sent = 0usize;
+        let budget = params.max_tokens.unwrap_or(usize::MAX);
+        let decode_started = Instant::now();
+        let finish = loop {
+            if cancel.load(Ordering::Relaxed) {
+                break Finish::Cancelled;
+            }
+            let penalized = self.penalize(logits, params, &generated)?;
+            let next = match sampler.as_mut() {
+                Some(s) => s.sample(&penalized)?,
+                None => crate::llama::argmax(&penalized)?,
+            };
+            if tok.stop_ids.contains(&next) {
+                break Finish::Stop;
+            }
+            generated.push(next);
+            if let Some(piece) = detok.push(next)? {
+                text.push_str(&piece);
+                if let Some(cut) = find_stop(&text, &params.stop) {
+                    text.truncate(cut);
+                    if text.len() > sent {
+                        on_delta(&text[sent..]);
+                    }
+                    sent = text.len();
+                    break Finish::Stop;
+                }
+                let safe = text.len() - held_back(&text, &params.stop);
+                if safe > sent && text.is_char_boundary(safe) {
+                    on_delta(&text[sent..safe]);
+                    sent = safe;
+                }
+            }
+            if generated.len() >= budget || self.model.cached() + 1 >= context {
+                break Finish::Length;
+            }
+            logits = self.forward(&[next])?;
+        };
+        // Flush what a possible stop-string match held back.
+        if text.len() > sent {
+            on_delta(&text[sent..]);
+        }
+        Ok(Generation {
+            text,
+            finish,
+            prompt_tokens: prompt.len(),
+            cached_tokens: shared,
+            processed_tokens: prompt.len() - shared,
+            completion_tokens: generated.len(),
+            prompt_ms,
+            predicted_ms: decode_started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    fn forward(&mut self, tokens: &[u32]) -> anyhow::Result<Tensor> {
+        let logits = self.model.forward(tokens)?;
+        self.tokens.extend_from_slice(tokens);
+        Ok(logits)
+    }
+
+    fn penalize(&self, logits: Tensor, p: &Params, generated: &[u32]) -> anyhow::Result<Tensor> {
+        if p.repeat_penalty == 1.0 && p.frequency_penalty == 0.0 && p.presence_penalty == 0.0 {
+            return Ok(logits);
+        }
+        let mut l = logits.to_vec1::<f32>()?;
+        if p.repeat_penalty != 1.0 {
+            let recent = &self.tokens[self.tokens.len().saturating_sub(p.repeat_last_n)..];
+            let mut seen = std::collections::HashSet::new();
+            for &t in recent.iter().chain(generated) {
+                if seen.insert(t)
+                    && let Some(x) = l.get_mut(t as usize)
+                {
+                    *x = if *x >= 0.0 {
+                        *x / p.repeat_penalty
+                    } else {
+                        *x * p.repeat_penalty
+                    };
+                }
+            }
+        }
+        if p.frequency_penalty != 0.0 || p.presence_penalty != 0.0 {
+            let mut counts = std::collections::HashMap::<u32, f32>::new();
+            for &t in generated {
+                *counts.entry(t).or_default() += 1.0;
+            }
+            for (t, c) in counts {
+                if let Some(x) = l.get_mut(t as usize) {
+                    *x -= c * p.frequency_penalty + p.presence_penalty;
+                }
+            }
+        }
+        Ok(Tensor::new(l, &Device::Cpu)?)
+    }
+}
+
+/// Where the earliest stop string starts in `text`.
+fn find_stop(text: &str, stops: &[String]) -> Option<usize> {
+    stops.iter().filter_map(|s| text.find(s.as_str())).min()
+}
+
+/// How many bytes at the end of `text` could be the start of a stop string,
+/// and so must not be streamed yet.
+fn held_back(text: &str, stops: &[String]) -> usize {
+    stops
+        .iter()
+        .map(|s| {
+            (1..s.len().min(text.len() + 1))
+                .rev()
+                .find(|&n| s.is_char_boundary(n) && text.ends_with(&s[..n]))
+                .unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn params_layer_and_validate() {
+        let req = json!({"temperature": 0, "stop": "\n", "max_tokens": 5});
+        let model = json!({"temperature": 0.9, "top_k": 7, "max_tokens": 100});
+        let p = Params::from_layers(&[&req, &model]).unwrap();
+        assert_eq!(p.temperature, 0.0);
+        assert_eq!(p.top_k, 7);
+        assert_eq!(p.max_tokens, Some(5));
+        assert_eq!(p.stop, vec!["\n"]);
+        let e = Params::from_layers(&[&json!({"temperature": 3})]).unwrap_err();
+        assert_eq!(e.param, "temperature");
+        let e = Params::from_layers(&[&json!({"stop": [1]})]).unwrap_err();
+        assert_eq!(e.param, "stop");
+        let p =
+            Params::from_layers(&[&json!({"max_completion_tokens": 9, "max_tokens": 3})]).unwrap();
+        assert_eq!(p.max_tokens, Some(9));
+    }
+
+    #[test]
+    fn stop_strings_are_held_back_while_they_might_match() {
+        let stops = vec!["END".to_string()];
+        assert_eq!(held_back("abc E", &stops), 1);
+        assert_eq!(held_back("abc EN", &stops), 2);
+        assert_eq!(held_back("abc", &stops), 0);
+        assert_eq!(find_stop("abcENDx", &stops), Some(3));
+    }
+}

@@ -1,0 +1,104 @@
+//! Reading GGUF metadata without caring which integer width a converter
+//! chose for a field.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+use candle_core::quantized::gguf_file::{self, Value};
+
+/// A GGUF file's metadata.
+pub struct Meta(pub HashMap<String, Value>);
+
+/// Reads the header (metadata and tensor index, not the weights).
+pub fn read_header(path: &Path) -> anyhow::Result<(gguf_file::Content, std::fs::File)> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let content = gguf_file::Content::read(&mut file)
+        .map_err(|e| anyhow::anyhow!("{} is not a valid GGUF file: {e}", path.display()))?;
+    Ok((content, file))
+}
+
+impl Meta {
+    pub fn get(&self, key: &str) -> anyhow::Result<&Value> {
+        self.0
+            .get(key)
+            .with_context(|| format!("GGUF metadata has no `{key}`"))
+    }
+
+    pub fn arch(&self) -> anyhow::Result<String> {
+        self.str("general.architecture").map(str::to_string)
+    }
+
+    pub fn str(&self, key: &str) -> anyhow::Result<&str> {
+        match self.get(key)? {
+            Value::String(s) => Ok(s),
+            v => anyhow::bail!("GGUF metadata `{key}` is not a string: {v:?}"),
+        }
+    }
+
+    pub fn usize(&self, key: &str) -> anyhow::Result<usize> {
+        int(self.get(key)?).with_context(|| format!("GGUF metadata `{key}` is not an integer"))
+    }
+
+    pub fn f32(&self, key: &str) -> anyhow::Result<f32> {
+        match self.get(key)? {
+            Value::F32(v) => Ok(*v),
+            Value::F64(v) => Ok(*v as f32),
+            v => int(v)
+                .map(|i| i as f32)
+                .with_context(|| format!("GGUF metadata `{key}` is not a number")),
+        }
+    }
+
+    pub fn strings(&self, key: &str) -> anyhow::Result<Vec<String>> {
+        match self.get(key)? {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => anyhow::bail!("GGUF metadata `{key}` holds a non-string"),
+                })
+                .collect(),
+            _ => anyhow::bail!("GGUF metadata `{key}` is not an array"),
+        }
+    }
+
+    pub fn ints(&self, key: &str) -> anyhow::Result<Vec<i64>> {
+        match self.get(key)? {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| int(v).map(|i| i as i64).context("not an integer"))
+                .collect(),
+            _ => anyhow::bail!("GGUF metadata `{key}` is not an array"),
+        }
+    }
+
+    pub fn floats(&self, key: &str) -> anyhow::Result<Vec<f32>> {
+        match self.get(key)? {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Value::F32(f) => Ok(*f),
+                    Value::F64(f) => Ok(*f as f32),
+                    _ => anyhow::bail!("not a float"),
+                })
+                .collect(),
+            _ => anyhow::bail!("GGUF metadata `{key}` is not an array"),
+        }
+    }
+}
+
+fn int(v: &Value) -> Option<usize> {
+    Some(match v {
+        Value::U8(x) => *x as usize,
+        Value::I8(x) => usize::try_from(*x).ok()?,
+        Value::U16(x) => *x as usize,
+        Value::I16(x) => usize::try_from(*x).ok()?,
+        Value::U32(x) => *x as usize,
+        Value::I32(x) => usize::try_from(*x).ok()?,
+        Value::U64(x) => usize::try_from(*x).ok()?,
+        Value::I64(x) => usize::try_from(*x).ok()?,
+        _ => return None,
+    })
+}

@@ -1,0 +1,346 @@
+//! Local language models run by Candle.
+//!
+//! [`Engine`] serves the models in `<data>/models` to the assistant host
+//! (through [`Provider`], a [`provider::ModelProvider`]). A model loads on first use and is
+//! dropped after an idle time. Requests to one model run one at a time, in
+//! arrival order (tokio's mutex is fair): a small CPU model gains nothing from
+//! running two generations side by side on the same cores. Different models
+//! run in parallel.
+
+pub mod folder;
+pub mod generate;
+pub mod gguf;
+pub mod llama;
+pub mod provider;
+pub mod template;
+pub mod tiny;
+pub mod tokenizer;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use candle_core::Device;
+use provider::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use folder::Entry;
+use generate::{Generation, Params, Session};
+use template::ChatTemplate;
+use tokenizer::Tok;
+
+/// A model in memory.
+struct Loaded {
+    entry: Entry,
+    tok: Tok,
+    template: ChatTemplate,
+    session: Session,
+}
+
+impl Loaded {
+    fn load(entry: Entry) -> anyhow::Result<Loaded> {
+        let started = Instant::now();
+        let (content, mut file) = gguf::read_header(&entry.weights)?;
+        let meta = gguf::Meta(content.metadata.clone());
+        let config = llama::Config::from_meta(&meta)?;
+        let ctx = entry.ctx_len().min(config.context_length.max(1));
+        let model = llama::Model::load(&content, &mut file, config, ctx, &Device::Cpu)
+            .with_context(|| format!("cannot load the weights of model '{}'", entry.id))?;
+        let tok = Tok::load(&meta, &entry.weights)?;
+        let source = meta
+            .str("tokenizer.chat_template")
+            .ok()
+            .or(entry.prompt_template())
+            .unwrap_or(template::FALLBACK)
+            .to_string();
+        let template = ChatTemplate::new(&source)?;
+        tracing::info!(
+            model = %entry.id,
+            "loaded in {:.1} s (context {ctx} tokens)",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(Loaded {
+            entry,
+            tok,
+            template,
+            session: Session::new(model),
+        })
+    }
+
+    /// Renders, tokenizes and generates one chat request.
+    fn chat(
+        &mut self,
+        request: &Value,
+        cancel: &AtomicBool,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> anyhow::Result<Generation> {
+        let params = Params::from_layers(&[request, self.entry.parameters()])?;
+        let messages = request["messages"]
+            .as_array()
+            .context("messages: must be a list")?;
+        let messages: Vec<Value> = messages.iter().map(text_message).collect();
+        let prompt = self.template.render(
+            &messages,
+            request.get("tools").filter(|t| !t.is_null()),
+            self.tok.bos.as_deref(),
+            self.tok.eos.as_deref(),
+        )?;
+        let ids = self.tok.encode(&prompt)?;
+        self.session
+            .generate(&self.tok, &ids, &params, cancel, on_delta)
+    }
+}
+
+/// Messages for the template: content parts joined into one string, as the
+/// text-only models here expect.
+fn text_message(m: &Value) -> Value {
+    let mut m = m.clone();
+    if let Some(parts) = m.get("content").and_then(Value::as_array) {
+        let text: String = parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("");
+        m["content"] = Value::String(text);
+    }
+    if m.get("content").is_none_or(Value::is_null) {
+        m["content"] = Value::String(String::new());
+    }
+    m
+}
+
+struct Slot {
+    model: Arc<tokio::sync::Mutex<Option<Loaded>>>,
+    last_used: Mutex<Instant>,
+}
+
+/// The models of one data folder.
+pub struct Engine {
+    models_dir: PathBuf,
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    idle: Duration,
+    reaper: std::sync::Once,
+}
+
+impl Engine {
+    /// `idle`: how long a loaded model may go unused before it is dropped
+    /// from memory.
+    pub fn new(models_dir: PathBuf, idle: Duration) -> Arc<Engine> {
+        Arc::new(Engine {
+            models_dir,
+            slots: Mutex::default(),
+            idle,
+            reaper: std::sync::Once::new(),
+        })
+    }
+
+    pub fn entries(&self) -> Vec<(PathBuf, anyhow::Result<Entry>)> {
+        folder::list(&self.models_dir)
+    }
+
+    fn entry(&self, id: &str) -> anyhow::Result<Entry> {
+        if !jan_assistant::valid_id(id) {
+            anyhow::bail!("model '{id}' not found");
+        }
+        let dir = self.models_dir.join(id);
+        if dir.is_dir() {
+            let e = folder::load(&dir)?;
+            if e.id == id {
+                return Ok(e);
+            }
+        }
+        // An id set in model.json may differ from the folder name.
+        self.entries()
+            .into_iter()
+            .filter_map(|(_, e)| e.ok())
+            .find(|e| e.id == id)
+            .with_context(|| format!("model '{id}' not found"))
+    }
+
+    fn slot(self: &Arc<Self>, id: &str) -> Arc<Slot> {
+        let engine = Arc::downgrade(self);
+        self.reaper.call_once(|| {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(reap(engine));
+            }
+        });
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id.to_string())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    model: Arc::default(),
+                    last_used: Mutex::new(Instant::now()),
+                })
+            })
+            .clone()
+    }
+
+    /// Runs a chat request (OpenAI shape, `model` set) to completion,
+    /// streaming text to `deltas` when given.
+    pub async fn chat(
+        self: &Arc<Self>,
+        request: Value,
+        deltas: Option<mpsc::UnboundedSender<String>>,
+    ) -> anyhow::Result<Value> {
+        let id = request["model"]
+            .as_str()
+            .context("model: required")?
+            .to_string();
+        let entry = self.entry(&id)?;
+        let slot = self.slot(&id);
+        let mut guard = slot.model.clone().lock_owned().await;
+        *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        let cancel = Arc::new(AtomicBool::new(false));
+        // Dropping this future (the client went away) stops generation.
+        struct CancelOnDrop(Arc<AtomicBool>);
+        impl Drop for CancelOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _cancel_guard = CancelOnDrop(cancel.clone());
+        let generation = tokio::task::spawn_blocking(move || -> anyhow::Result<Generation> {
+            if guard
+                .as_ref()
+                .is_none_or(|l| l.entry.weights != entry.weights)
+            {
+                *guard = None;
+                *guard = Some(Loaded::load(entry)?);
+            }
+            let loaded = guard.as_mut().context("model not loaded")?;
+            let mut send = |d: &str| {
+                if let Some(tx) = &deltas
+                    && tx.send(d.to_string()).is_err()
+                {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            };
+            loaded.chat(&request, &cancel, &mut send)
+        })
+        .await
+        .context("generation thread failed")??;
+        *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        Ok(completion(&id, &generation))
+    }
+}
+
+/// The `chat.completion` object, with llama.cpp-style `timings`.
+fn completion(model: &str, g: &Generation) -> Value {
+    let per_s = |n: usize, ms: f64| {
+        if ms > 0.0 {
+            n as f64 * 1000.0 / ms
+        } else {
+            0.0
+        }
+    };
+    json!({
+        "id": format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
+        "object": "chat.completion",
+        "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": g.text},
+            "logprobs": null,
+            "finish_reason": g.finish.as_str(),
+        }],
+        "usage": {
+            "prompt_tokens": g.prompt_tokens,
+            "completion_tokens": g.completion_tokens,
+            "total_tokens": g.prompt_tokens + g.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": g.cached_tokens},
+        },
+        "timings": {
+            "cache_n": g.cached_tokens,
+            "prompt_n": g.processed_tokens,
+            "prompt_ms": g.prompt_ms,
+            "prompt_per_second": per_s(g.processed_tokens, g.prompt_ms),
+            "predicted_n": g.completion_tokens,
+            "predicted_ms": g.predicted_ms,
+            "predicted_per_second": per_s(g.completion_tokens, g.predicted_ms),
+        },
+    })
+}
+
+/// Drops models that have been idle longer than the engine's idle time.
+async fn reap(engine: std::sync::Weak<Engine>) {
+    loop {
+        let Some(e) = engine.upgrade() else { return };
+        let period = (e.idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+        let slots: Vec<(String, Arc<Slot>)> = e
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (id, slot) in slots {
+            let idle = slot
+                .last_used
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed();
+            if idle >= e.idle
+                && let Ok(mut m) = slot.model.try_lock()
+                && m.take().is_some()
+            {
+                tracing::info!(model = %id, "unloaded after {} s idle", idle.as_secs());
+            }
+        }
+        drop(e);
+        tokio::time::sleep(period).await;
+    }
+}
+
+/// The assistant host's view of the engine.
+pub struct Provider(pub Arc<Engine>);
+
+impl provider::ModelProvider for Provider {
+    fn list(&self) -> Vec<Value> {
+        self.0
+            .entries()
+            .into_iter()
+            .filter_map(|(dir, e)| match e {
+                Ok(e) => Some(e.json),
+                Err(err) => {
+                    tracing::warn!("skipping model in {}: {err:#}", dir.display());
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn chat(
+        &self,
+        request: Value,
+        deltas: Option<mpsc::UnboundedSender<String>>,
+    ) -> BoxFuture<anyhow::Result<Value>> {
+        let engine = self.0.clone();
+        Box::pin(async move { engine.chat(request, deltas).await })
+    }
+
+    fn embed(
+        &self,
+        model: String,
+        _input: Vec<String>,
+    ) -> BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
+        Box::pin(async move { anyhow::bail!("model '{model}' is not an embedding model") })
+    }
+}
+
+impl Engine {
+    /// Is `id` loaded in memory now?
+    pub fn is_loaded(&self, id: &str) -> bool {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .is_some_and(|s| s.model.try_lock().map(|m| m.is_some()).unwrap_or(true))
+    }
+}

