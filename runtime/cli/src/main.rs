@@ -45,6 +45,18 @@ enum Command {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Serve the OpenAI-compatible API (http://127.0.0.1:1337/v1).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value_t = 1337)]
+        port: u16,
+        /// Require `Authorization: Bearer KEY` on every request.
+        #[arg(long, env = "JAN_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Manage the assistants in the data folder.
     Assistants {
         #[command(subcommand)]
@@ -144,6 +156,12 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         } => list_assistants(data, json),
         Command::New { name } => scaffold::new_assistant(&name),
         Command::Models { command } => models_command(command),
+        Command::Serve {
+            host,
+            port,
+            api_key,
+            data,
+        } => serve(host, port, api_key, data).await,
     }
 }
 
@@ -167,9 +185,39 @@ fn idle_time() -> Duration {
     Duration::from_secs(secs)
 }
 
-fn host(data: &DataDir) -> Host {
+fn host(data: &DataDir) -> (Host, Arc<Engine>) {
     let engine = Engine::new(data.models(), idle_time());
-    Host::new(Bus::new(), Arc::new(Provider(engine)))
+    let host = Host::new(Bus::new(), Arc::new(Provider(engine.clone())));
+    (host, engine)
+}
+
+async fn serve(
+    addr: String,
+    port: u16,
+    api_key: Option<String>,
+    data: DataArg,
+) -> anyhow::Result<()> {
+    let data = open_data(&data)?;
+    let (host, engine) = host(&data);
+    for (dir, e) in host.load_all(&data) {
+        tracing::warn!("assistant in {} not loaded: {e}", dir.display());
+    }
+    let listener = tokio::net::TcpListener::bind((addr.as_str(), port))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}:{port}: {e}"))?;
+    let local = listener.local_addr()?;
+    eprintln!(
+        "jan: serving the OpenAI API on http://{local}/v1 (data folder {})",
+        data.root().display()
+    );
+    let state = jan_server::AppState {
+        host,
+        engine,
+        data,
+        api_key: api_key.filter(|k| !k.is_empty()).map(Into::into),
+    };
+    jan_server::serve(state, listener, jan_server::shutdown_signal()).await?;
+    Ok(())
 }
 
 fn models_command(command: ModelsCommand) -> anyhow::Result<()> {
@@ -228,7 +276,7 @@ async fn run(
     data: DataArg,
 ) -> anyhow::Result<()> {
     let data = open_data(&data)?;
-    let host = host(&data);
+    let (host, _) = host(&data);
     let assistant = host.load(&folder)?;
     let id = assistant.id.clone();
     let stdin = std::io::stdin();

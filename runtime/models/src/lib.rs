@@ -142,7 +142,8 @@ impl Engine {
         folder::list(&self.models_dir)
     }
 
-    fn entry(&self, id: &str) -> anyhow::Result<Entry> {
+    /// The model `id`, as its folder describes it now.
+    pub fn entry(&self, id: &str) -> anyhow::Result<Entry> {
         if !jan_assistant::valid_id(id) {
             anyhow::bail!("model '{id}' not found");
         }

@@ -1,0 +1,244 @@
+//! `/v1/assistants`: the assistant folders of the data folder, in OpenAI's
+//! shape. Create writes `<data>/assistants/asst_…/assistant.json`, modify
+//! rewrites it atomically (unknown fields kept), delete removes the folder.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use jan_assistant::{Assistant, valid_id, write_manifest};
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult};
+use crate::list::Page;
+use crate::{AppState, Body, opt_str};
+
+/// OpenAI's fields that assistant.json keeps as they are.
+const OPENAI_FIELDS: &[&str] = &[
+    "model",
+    "tools",
+    "tool_resources",
+    "temperature",
+    "top_p",
+    "response_format",
+];
+
+/// An assistant as the API shows it.
+fn object(a: &Assistant, default_model: Option<&str>) -> Value {
+    let mut v = a.resolved();
+    let model = v
+        .get("model")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .or_else(|| {
+            a.allowed_models()
+                .and_then(|m| m.first())
+                .map(|m| m.id().to_string())
+        })
+        .or_else(|| default_model.map(String::from))
+        .unwrap_or_default();
+    v["model"] = model.into();
+    for (k, d) in [
+        ("tools", json!([])),
+        ("tool_resources", json!({})),
+        ("temperature", Value::Null),
+        ("top_p", Value::Null),
+        ("response_format", json!("auto")),
+    ] {
+        if v.get(k).is_none() {
+            v[k] = d;
+        }
+    }
+    v
+}
+
+fn default_model(s: &AppState) -> Option<String> {
+    s.engine
+        .entries()
+        .into_iter()
+        .find_map(|(_, e)| e.ok())
+        .map(|e| e.id)
+}
+
+fn load(s: &AppState, id: &str) -> ApiResult<Assistant> {
+    if !valid_id(id) {
+        return Err(ApiError::not_found("assistant", id));
+    }
+    // Assistants added by hand on disk are found too.
+    if s.host.assistant(id).is_err() {
+        s.host.load_all(&s.data);
+    }
+    s.host
+        .assistant(id)
+        .map_err(|_| ApiError::not_found("assistant", id))
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::from_query(&q)?;
+    s.host.load_all(&s.data);
+    let model = default_model(&s);
+    let items: Vec<Value> = s
+        .data
+        .list_assistants()
+        .into_iter()
+        .filter_map(|(_, a)| a.ok())
+        .map(|a| object(&a, model.as_deref()))
+        .collect();
+    Ok(Json(page.apply(items)))
+}
+
+pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let a = load(&s, &id)?;
+    Ok(Json(object(&a, default_model(&s).as_deref())))
+}
+
+/// Checks the fields of a create or modify body.
+fn check(body: &Map<String, Value>) -> ApiResult<()> {
+    for k in ["name", "description", "instructions", "model"] {
+        opt_str(body, k)?;
+    }
+    if let Some(name) = opt_str(body, "name")?
+        && name.chars().count() > 256
+    {
+        return Err(ApiError::invalid(
+            Some("name"),
+            "'name' is longer than 256 characters",
+        ));
+    }
+    if let Some(m) = body.get("metadata").filter(|v| !v.is_null()) {
+        let ok = m.as_object().is_some_and(|o| {
+            o.len() <= 16
+                && o.iter()
+                    .all(|(k, v)| k.len() <= 64 && v.as_str().is_some_and(|s| s.len() <= 512))
+        });
+        if !ok {
+            return Err(ApiError::invalid(
+                Some("metadata"),
+                "'metadata' must be an object of at most 16 string values (keys up to 64, values up to 512 characters)",
+            ));
+        }
+    }
+    for (k, lo, hi) in [("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)] {
+        if let Some(v) = body.get(k).filter(|v| !v.is_null())
+            && !v.as_f64().is_some_and(|x| (lo..=hi).contains(&x))
+        {
+            return Err(ApiError::invalid(
+                Some(k),
+                format!("'{k}' must be a number from {lo} to {hi}"),
+            ));
+        }
+    }
+    if let Some(t) = body.get("tools").filter(|v| !v.is_null())
+        && !t.is_array()
+    {
+        return Err(ApiError::invalid(Some("tools"), "'tools' must be an array"));
+    }
+    Ok(())
+}
+
+/// Writes the body's fields into a manifest.
+fn apply(m: &mut jan_assistant::Manifest, body: &Map<String, Value>) -> ApiResult<()> {
+    if body.contains_key("name") {
+        m.name = opt_str(body, "name")?;
+    }
+    if body.contains_key("description") {
+        m.description = opt_str(body, "description")?;
+    }
+    if body.contains_key("instructions") {
+        m.instructions = opt_str(body, "instructions")?;
+    }
+    if let Some(md) = body.get("metadata") {
+        m.metadata = md.as_object().cloned();
+    }
+    for k in OPENAI_FIELDS {
+        if let Some(v) = body.get(*k) {
+            m.extra.insert(k.to_string(), v.clone());
+        }
+    }
+    // jan's own fields, for clients that know them.
+    for k in ["models", "events", "avatar"] {
+        if let Some(v) = body.get(k) {
+            let mut probe =
+                serde_json::to_value(&*m).map_err(|e| ApiError::internal(e.to_string()))?;
+            probe[k] = v.clone();
+            *m = serde_json::from_value(probe)
+                .map_err(|e| ApiError::invalid(Some(k), format!("'{k}': {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
+    check(&body)?;
+    if opt_str(&body, "model")?.is_none() {
+        return Err(ApiError::invalid(Some("model"), "'model' is required"));
+    }
+    let id = format!("asst_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]);
+    let mut manifest = jan_assistant::parse_manifest(std::path::Path::new("assistant.json"), "{}")
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    manifest.created_at = Some(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    );
+    apply(&mut manifest, &body)?;
+    let dir = s.data.assistants().join(&id);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", dir.display())))?;
+    write_manifest(&dir, &manifest).map_err(|e| ApiError::internal(e.to_string()))?;
+    let a = s
+        .host
+        .load(&dir)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let v = object(&a, default_model(&s).as_deref());
+    s.host.bus().emit("api", "assistant.created", v.clone());
+    Ok(Json(v))
+}
+
+pub async fn modify(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    let a = load(&s, &id)?;
+    check(&body)?;
+    let mut manifest = a.manifest.clone();
+    apply(&mut manifest, &body)?;
+    write_manifest(&a.dir, &manifest).map_err(|e| ApiError::internal(e.to_string()))?;
+    let a = s
+        .host
+        .load(&a.dir)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let v = object(&a, default_model(&s).as_deref());
+    s.host.bus().emit("api", "assistant.modified", v.clone());
+    Ok(Json(v))
+}
+
+pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let a = load(&s, &id)?;
+    if a.id == "jan" {
+        return Err(ApiError::invalid(
+            None,
+            "The default assistant 'jan' cannot be deleted.",
+        ));
+    }
+    s.host.unload(&a.id);
+    // Rename first, so a half-removed folder never lists as an assistant.
+    let trash = s.data.assistants().join(format!(
+        ".deleted-{}-{}",
+        a.id,
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::rename(&a.dir, &trash).map_err(|e| ApiError::internal(e.to_string()))?;
+    let _ = std::fs::remove_dir_all(&trash);
+    s.host
+        .bus()
+        .emit("api", "assistant.deleted", json!({"id": a.id}));
+    Ok(Json(
+        json!({"id": a.id, "object": "assistant.deleted", "deleted": true}),
+    ))
+}

@@ -1,0 +1,214 @@
+//! `/v1/models` and `/v1/chat/completions`.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use jan_models::generate::{BadParam, ContextOverflow};
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use crate::error::{ApiError, ApiResult};
+use crate::{AppState, Body, opt_str};
+
+/// model.json as an OpenAI model object (jan's own fields kept beside).
+fn model_object(json: &Value) -> Value {
+    let mut m = json.clone();
+    m["object"] = "model".into();
+    m["created"] = json["created"].as_u64().unwrap_or(0).into();
+    let owner = json["metadata"]["author"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("jan");
+    m["owned_by"] = owner.into();
+    m
+}
+
+pub async fn list_models(State(s): State<AppState>) -> Json<Value> {
+    let data: Vec<Value> = s
+        .engine
+        .entries()
+        .into_iter()
+        .filter_map(|(_, e)| e.ok())
+        .map(|e| model_object(&e.json))
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}
+
+pub async fn get_model(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let entry = s
+        .engine
+        .entry(&id)
+        .map_err(|_| ApiError::not_found("model", &id))?;
+    Ok(Json(model_object(&entry.json)))
+}
+
+const ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool"];
+
+fn validate(body: &Map<String, Value>) -> ApiResult<()> {
+    match body.get("model") {
+        Some(Value::String(_)) => {}
+        None => return Err(ApiError::invalid(Some("model"), "'model' is required")),
+        Some(v) => {
+            return Err(ApiError::invalid(
+                Some("model"),
+                format!("'model' must be a string, got {v}"),
+            ));
+        }
+    }
+    let messages = match body.get("messages") {
+        Some(Value::Array(m)) if !m.is_empty() => m,
+        Some(Value::Array(_)) => {
+            return Err(ApiError::invalid(
+                Some("messages"),
+                "'messages' must not be empty",
+            ));
+        }
+        None => {
+            return Err(ApiError::invalid(
+                Some("messages"),
+                "'messages' is required",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("messages"),
+                "'messages' must be an array",
+            ));
+        }
+    };
+    for (i, m) in messages.iter().enumerate() {
+        let param = format!("messages[{i}]");
+        let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
+        if !ROLES.contains(&role) {
+            return Err(ApiError::invalid(
+                Some(&format!("{param}.role")),
+                format!("'{param}.role' must be one of {ROLES:?}"),
+            ));
+        }
+        match m.get("content") {
+            Some(Value::String(_)) | Some(Value::Array(_)) => {}
+            None | Some(Value::Null) if role == "assistant" => {}
+            _ => {
+                return Err(ApiError::invalid(
+                    Some(&format!("{param}.content")),
+                    format!("'{param}.content' must be a string or an array of content parts"),
+                ));
+            }
+        }
+    }
+    if let Some(n) = body.get("n").filter(|v| !v.is_null())
+        && n.as_u64() != Some(1)
+    {
+        return Err(ApiError::invalid(Some("n"), "only n=1 is supported"));
+    }
+    Ok(())
+}
+
+/// Maps an engine error: bad parameters and an oversized prompt are the
+/// request's fault (400); anything else is ours (500).
+fn engine_error(e: anyhow::Error) -> ApiError {
+    if let Some(b) = e.downcast_ref::<BadParam>() {
+        return ApiError::invalid(Some(b.param), b.to_string());
+    }
+    if e.downcast_ref::<ContextOverflow>().is_some() {
+        return ApiError::invalid(Some("messages"), e.to_string())
+            .with_code("context_length_exceeded");
+    }
+    ApiError::internal(format!("{e:#}"))
+}
+
+pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
+    validate(&body)?;
+    let model = opt_str(&body, "model")?.unwrap_or_default();
+    s.engine.entry(&model).map_err(|e| {
+        if e.to_string().contains("not found") {
+            ApiError::not_found("model", &model).with_code("model_not_found")
+        } else {
+            ApiError::internal(format!("{e:#}"))
+        }
+    })?;
+    // Validate sampling parameters up front, so a stream never starts with
+    // a bad request.
+    jan_models::generate::Params::from_layers(&[&Value::Object(body.clone())])
+        .map_err(|b| ApiError::invalid(Some(b.param), b.to_string()))?;
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let include_usage = body
+        .get("stream_options")
+        .and_then(|o| o.get("include_usage"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let request = Value::Object(body);
+    if !stream {
+        let result = s.engine.chat(request, None).await.map_err(engine_error)?;
+        return Ok(Json(result).into_response());
+    }
+    let (events, rx) = mpsc::unbounded_channel::<Result<Event, Infallible>>();
+    let engine = s.engine.clone();
+    tokio::spawn(async move {
+        let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let chunk = |delta: Value, finish: Value| {
+            json!({
+                "id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "system_fingerprint": null,
+                "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
+            })
+        };
+        let send = |v: Value| {
+            events
+                .send(Ok(Event::default().data(v.to_string())))
+                .is_ok()
+        };
+        if !send(chunk(
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+        )) {
+            return;
+        }
+        let (dtx, mut drx) = mpsc::unbounded_channel::<String>();
+        let chat = engine.chat(request, Some(dtx));
+        tokio::pin!(chat);
+        let result = loop {
+            tokio::select! {
+                d = drx.recv() => if let Some(d) = d {
+                    // The client went away: dropping `chat` cancels generation.
+                    if !send(chunk(json!({"content": d}), Value::Null)) { return; }
+                },
+                r = &mut chat => break r,
+            }
+        };
+        while let Ok(d) = drx.try_recv() {
+            if !send(chunk(json!({"content": d}), Value::Null)) {
+                return;
+            }
+        }
+        match result {
+            Ok(done) => {
+                let mut last = chunk(json!({}), done["choices"][0]["finish_reason"].clone());
+                last["timings"] = done["timings"].clone();
+                send(last);
+                if include_usage {
+                    let mut usage = chunk(json!({}), Value::Null);
+                    usage["choices"] = json!([]);
+                    usage["usage"] = done["usage"].clone();
+                    send(usage);
+                }
+            }
+            Err(e) => {
+                send(engine_error(e).body());
+            }
+        }
+        let _ = events.send(Ok(Event::default().data("[DONE]")));
+    });
+    Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response())
+}

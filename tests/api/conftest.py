@@ -1,0 +1,83 @@
+"""Starts a real `jan serve` for the official openai SDK to talk to."""
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+JAN = os.environ.get("JAN_BIN", str(REPO / "target" / "debug" / "jan"))
+MODEL_FILE = REPO / ".cache" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL = "SmolLM2-135M-Instruct-Q4_1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data, api_key=None):
+        self.data = data
+        self.api_key = api_key
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self):
+        env = dict(os.environ, JAN_DATA_FOLDER=str(self.data))
+        env.pop("JAN_API_KEY", None)
+        args = [JAN, "serve", "--port", str(self.port)]
+        if self.api_key:
+            args += ["--api-key", self.api_key]
+        self.proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1)
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"jan serve exited: {self.proc.stderr.read()}")
+                time.sleep(0.1)
+        raise RuntimeError("jan serve did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    assert MODEL_FILE.is_file(), f"{MODEL_FILE} is missing: run tests/get-models.sh"
+    data = tmp_path_factory.mktemp("jan-data")
+    subprocess.run(
+        [JAN, "models", "import", str(MODEL_FILE), "--link"],
+        env=dict(os.environ, JAN_DATA_FOLDER=str(data)),
+        check=True,
+        capture_output=True,
+    )
+    return data
+
+
+@pytest.fixture(scope="session")
+def server(data_dir):
+    s = Server(data_dir).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture()
+def client(server):
+    from openai import OpenAI
+
+    return OpenAI(base_url=server.base_url, api_key="unused", max_retries=0)

@@ -1,0 +1,122 @@
+"""The official openai Python SDK against a real `jan serve`, unmocked."""
+import openai
+import pytest
+
+from conftest import MODEL, Server
+
+QUESTION = "What is the capital of France? Answer in one word."
+
+
+def test_models_list_and_retrieve(client):
+    ids = [m.id for m in client.models.list()]
+    assert MODEL in ids
+    m = client.models.retrieve(MODEL)
+    assert m.id == MODEL and m.object == "model" and m.owned_by
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("no-such-model")
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("..%2F..%2Fetc")
+
+
+def test_chat_completion_plain_and_streamed(client):
+    r = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": QUESTION}], temperature=0, max_tokens=24
+    )
+    text = r.choices[0].message.content
+    assert "Paris" in text
+    assert r.choices[0].finish_reason == "stop"
+    assert r.usage.prompt_tokens > 0 and r.usage.completion_tokens > 0
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+    assert r.model_extra["timings"]["predicted_per_second"] > 0
+
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": QUESTION}],
+        temperature=0,
+        max_tokens=24,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    pieces, usage, finish = [], None, None
+    for chunk in stream:
+        if chunk.usage:
+            usage = chunk.usage
+        for c in chunk.choices:
+            if c.delta.content:
+                pieces.append(c.delta.content)
+            if c.finish_reason:
+                finish = c.finish_reason
+    assert "".join(pieces) == text
+    assert finish == "stop"
+    assert usage is not None and usage.completion_tokens == r.usage.completion_tokens
+
+
+def test_chat_errors_are_openai_errors(client):
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}], temperature=5)
+    assert e.value.body["param"] == "temperature"
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=MODEL, messages=[])
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+
+
+def test_assistants_crud_and_auto_pagination(client):
+    created = [
+        client.beta.assistants.create(model=MODEL, name=f"helper {i}", instructions="Be brief.", metadata={"n": str(i)})
+        for i in range(5)
+    ]
+    a = created[0]
+    assert a.id.startswith("asst_") and a.object == "assistant" and a.model == MODEL
+    got = client.beta.assistants.retrieve(a.id)
+    assert got.name == "helper 0" and got.instructions == "Be brief." and got.metadata == {"n": "0"}
+    updated = client.beta.assistants.update(a.id, name="renamed", metadata={"k": "v"})
+    assert updated.name == "renamed" and updated.metadata == {"k": "v"}
+    assert client.beta.assistants.retrieve(a.id).name == "renamed"
+
+    ids = [x.id for x in client.beta.assistants.list(limit=2, order="asc")]
+    assert len(ids) == len(set(ids))
+    assert {c.id for c in created} <= set(ids)
+    assert "jan" in ids
+
+    deleted = client.beta.assistants.delete(a.id)
+    assert deleted.deleted and deleted.id == a.id
+    with pytest.raises(openai.NotFoundError):
+        client.beta.assistants.retrieve(a.id)
+    with pytest.raises(openai.BadRequestError):
+        client.beta.assistants.delete("jan")
+    with pytest.raises(openai.NotFoundError):
+        client.beta.assistants.retrieve("../../etc")
+    with pytest.raises(openai.BadRequestError):
+        client.beta.assistants.create(model=MODEL, temperature=9)
+
+
+def test_assistants_survive_a_restart(data_dir):
+    from openai import OpenAI
+
+    s = Server(data_dir).start()
+    try:
+        c = OpenAI(base_url=s.base_url, api_key="x", max_retries=0)
+        a = c.beta.assistants.create(model=MODEL, name="persistent")
+    finally:
+        s.stop()
+    s = Server(data_dir).start()
+    try:
+        c = OpenAI(base_url=s.base_url, api_key="x", max_retries=0)
+        assert c.beta.assistants.retrieve(a.id).name == "persistent"
+    finally:
+        s.stop()
+
+
+def test_api_key_is_required_when_set(data_dir):
+    from openai import OpenAI
+
+    s = Server(data_dir, api_key="sekrit").start()
+    try:
+        bad = OpenAI(base_url=s.base_url, api_key="wrong", max_retries=0)
+        with pytest.raises(openai.AuthenticationError):
+            bad.models.list()
+        good = OpenAI(base_url=s.base_url, api_key="sekrit", max_retries=0)
+        assert any(m.id == MODEL for m in good.models.list())
+    finally:
+        s.stop()
