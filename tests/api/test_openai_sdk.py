@@ -2,7 +2,7 @@
 import openai
 import pytest
 
-from conftest import MODEL, Server
+from conftest import EMBED_MODEL, MODEL, Server
 
 QUESTION = "What is the capital of France? Answer in one word."
 
@@ -120,3 +120,20 @@ def test_api_key_is_required_when_set(data_dir):
         assert any(m.id == MODEL for m in good.models.list())
     finally:
         s.stop()
+
+
+def test_embeddings(client):
+    texts = ["A man is playing a guitar.", "Someone strums an acoustic guitar.", "The stock market fell sharply today."]
+    r = client.embeddings.create(model=EMBED_MODEL, input=texts)
+    v = [d.embedding for d in r.data]
+    assert [d.index for d in r.data] == [0, 1, 2]
+    assert all(len(e) == 384 for e in v)
+    dot = lambda a, b: sum(x * y for x, y in zip(a, b))
+    assert dot(v[0], v[1]) > dot(v[0], v[2])
+    assert r.usage.prompt_tokens > 0
+    floats = client.embeddings.create(model=EMBED_MODEL, input=texts[0], encoding_format="float")
+    assert max(abs(a - b) for a, b in zip(floats.data[0].embedding, v[0])) < 1e-5
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model=MODEL, input="x")
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model=EMBED_MODEL, input=[[1, 2, 3]])

@@ -217,7 +217,13 @@ async fn load_modules(runtime: &mut JsRuntime, a: &Assistant) -> Result<(), Stri
 pub fn allowed_models(a: &Assistant, provider: &dyn ModelProvider) -> Vec<AllowedModel> {
     let installed = provider.list();
     match a.allowed_models() {
-        None => installed.into_iter().map(|d| (d, None)).collect(),
+        // All installed: chat models first, so `models[0]` can chat.
+        None => {
+            let (embed, chat): (Vec<Value>, Vec<Value>) = installed
+                .into_iter()
+                .partition(|d| d["type"] == "embedding");
+            chat.into_iter().chain(embed).map(|d| (d, None)).collect()
+        }
         Some(refs) => refs
             .iter()
             .filter_map(|r| {

@@ -384,7 +384,7 @@ impl Host {
             Some(m) => allowed
                 .iter()
                 .find(|(d, _)| d.get("id").and_then(Value::as_str) == Some(m.as_str())),
-            None => allowed.first(),
+            None => allowed.iter().find(|(d, _)| d["type"] != "embedding"),
         };
         let Some((descriptor, overrides)) = chosen else {
             return Err(HostError::NoModel(assistant.id.clone()));

@@ -435,3 +435,14 @@ async fn load_errors_name_the_file() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_answer_skips_embedding_models() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = assistant(t.path(), "bare", &[]);
+    let h = host();
+    h.load(&dir).unwrap();
+    // All models are allowed; the first installed one is an embedding model.
+    let answer = ask(&h, "bare", "hi").await.unwrap();
+    assert_eq!(answer, "echo: hi [model: echo-1]");
+}

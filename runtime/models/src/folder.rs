@@ -40,6 +40,11 @@ impl Entry {
     pub fn parameters(&self) -> &Value {
         &self.json["parameters"]
     }
+
+    /// Does this model produce embeddings rather than text?
+    pub fn is_embedding(&self) -> bool {
+        self.json["type"] == "embedding"
+    }
 }
 
 /// Every model folder, each loaded on its own: one broken model does not
@@ -95,8 +100,15 @@ pub fn load(dir: &Path) -> anyhow::Result<Entry> {
     if !valid_id(&id) {
         anyhow::bail!("{}: field `id`: {id:?} is not a valid id", path.display());
     }
-    let weights = find_weights(dir, &stored)
-        .with_context(|| format!("model '{id}': no .gguf weights in {}", dir.display()))?;
+    if find_weights(dir, &stored).is_none() && crate::embed::is_embedding_dir(dir) {
+        return embedding_entry(id, dir, stored);
+    }
+    let weights = find_weights(dir, &stored).with_context(|| {
+        format!(
+            "model '{id}': no .gguf weights (nor config.json, tokenizer.json and model.safetensors) in {}",
+            dir.display()
+        )
+    })?;
     let (content, _) = read_header(&weights).with_context(|| format!("model '{id}'"))?;
     let meta = Meta(content.metadata);
     let size = std::fs::metadata(&weights).map(|m| m.len()).unwrap_or(0);
@@ -117,7 +129,7 @@ fn find_weights(dir: &Path, stored: &Map<String, Value>) -> Option<PathBuf> {
         .flatten()
         .filter_map(|s| s.get("filename").and_then(Value::as_str))
         .map(|f| dir.join(f))
-        .find(|p| p.is_file() && p.starts_with(dir));
+        .find(|p| p.is_file() && p.starts_with(dir) && p.extension().is_some_and(|e| e == "gguf"));
     named.or_else(|| {
         let mut ggufs: Vec<PathBuf> = std::fs::read_dir(dir)
             .ok()?
@@ -127,6 +139,39 @@ fn find_weights(dir: &Path, stored: &Map<String, Value>) -> Option<PathBuf> {
             .collect();
         ggufs.sort();
         ggufs.into_iter().next()
+    })
+}
+
+/// An embedding model: BERT-family safetensors with its tokenizer.json.
+fn embedding_entry(id: String, dir: &Path, stored: Map<String, Value>) -> anyhow::Result<Entry> {
+    let weights = crate::embed::weights(dir).context("no model.safetensors")?;
+    let size = std::fs::metadata(&weights).map(|m| m.len()).unwrap_or(0);
+    let arch = std::fs::read_to_string(dir.join("config.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|c| c["model_type"].as_str().map(String::from))
+        .unwrap_or_else(|| "bert".into());
+    let defaults = json!({
+        "id": id,
+        "object": "model",
+        "name": id,
+        "version": "1.0",
+        "description": "",
+        "format": "safetensors",
+        "type": "embedding",
+        "sources": [{"filename": "model.safetensors", "url": format!("file://{}", weights.display())}],
+        "settings": {},
+        "parameters": {},
+        "metadata": {"author": "", "tags": [arch], "size": size},
+        "engine": "candle",
+        "created": std::fs::metadata(&weights).and_then(|m| m.modified()).ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs()).unwrap_or(0),
+    });
+    Ok(Entry {
+        id,
+        dir: dir.to_path_buf(),
+        weights,
+        json: merge(defaults, Value::Object(stored)),
     })
 }
 
@@ -188,10 +233,24 @@ pub fn import(models: &Path, file: &Path, id: Option<&str>, link: bool) -> anyho
     let file = file
         .canonicalize()
         .with_context(|| format!("cannot read {}", file.display()))?;
-    // Check it is a GGUF model before copying anything.
-    let (content, _) = read_header(&file)?;
-    let meta = Meta(content.metadata);
-    crate::llama::Config::from_meta(&meta)?;
+    // Check it is a model before copying anything.
+    let files: Vec<PathBuf> = if file.is_dir() {
+        if !crate::embed::is_embedding_dir(&file) {
+            anyhow::bail!(
+                "{} is not a model folder (config.json, tokenizer.json, model.safetensors)",
+                file.display()
+            );
+        }
+        ["config.json", "tokenizer.json", "model.safetensors"]
+            .iter()
+            .map(|f| file.join(f))
+            .collect()
+    } else {
+        let (content, _) = read_header(&file)?;
+        let meta = Meta(content.metadata);
+        crate::llama::Config::from_meta(&meta)?;
+        vec![file.clone()]
+    };
     let id = match id {
         Some(i) => i.to_string(),
         None => default_id(&file),
@@ -205,8 +264,13 @@ pub fn import(models: &Path, file: &Path, id: Option<&str>, link: bool) -> anyho
     if dir.exists() {
         // Importing the same file again is a no-op, so scripts can repeat it.
         if let Ok(existing) = load(&dir) {
-            let same = existing.weights.canonicalize().ok().as_deref() == Some(file.as_path())
-                || existing.json["sources"][0]["url"] == format!("file://{}", file.display());
+            let main = if file.is_dir() {
+                file.join("model.safetensors")
+            } else {
+                file.clone()
+            };
+            let same = existing.weights.canonicalize().ok().as_deref() == Some(main.as_path())
+                || existing.json["sources"][0]["url"] == format!("file://{}", main.display());
             if same {
                 return Ok(existing);
             }
@@ -222,16 +286,19 @@ pub fn import(models: &Path, file: &Path, id: Option<&str>, link: bool) -> anyho
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
     let result = (|| -> anyhow::Result<()> {
-        let name = file.file_name().context("no file name")?;
-        let target = tmp.join(name);
-        if link {
-            std::os::unix::fs::symlink(&file, &target)?;
-        } else {
-            std::fs::copy(&file, &target)?;
+        for f in &files {
+            let target = tmp.join(f.file_name().context("no file name")?);
+            if link {
+                std::os::unix::fs::symlink(f, &target)?;
+            } else {
+                std::fs::copy(f, &target)?;
+            }
         }
+        let main = files.last().context("no files")?;
+        let name = main.file_name().context("no file name")?;
         let manifest = json!({
             "id": id,
-            "sources": [{"filename": name.to_string_lossy(), "url": format!("file://{}", file.display())}],
+            "sources": [{"filename": name.to_string_lossy(), "url": format!("file://{}", main.display())}],
         });
         atomic_write(
             &tmp.join("model.json"),

@@ -7,6 +7,7 @@
 //! running two generations side by side on the same cores. Different models
 //! run in parallel.
 
+pub mod embed;
 pub mod folder;
 pub mod generate;
 pub mod gguf;
@@ -113,8 +114,14 @@ fn text_message(m: &Value) -> Value {
     m
 }
 
+/// What a slot holds once loaded: a chat model or an embedding model.
+enum Held {
+    Chat(Box<Loaded>),
+    Embed(Box<embed::Embedder>),
+}
+
 struct Slot {
-    model: Arc<tokio::sync::Mutex<Option<Loaded>>>,
+    model: Arc<tokio::sync::Mutex<Option<(PathBuf, Held)>>>,
     last_used: Mutex<Instant>,
 }
 
@@ -206,15 +213,18 @@ impl Engine {
             }
         }
         let _cancel_guard = CancelOnDrop(cancel.clone());
+        if entry.is_embedding() {
+            anyhow::bail!("model '{id}' is an embedding model; use it for embeddings");
+        }
         let generation = tokio::task::spawn_blocking(move || -> anyhow::Result<Generation> {
-            if guard
-                .as_ref()
-                .is_none_or(|l| l.entry.weights != entry.weights)
-            {
+            if !matches!(&*guard, Some((w, Held::Chat(_))) if *w == entry.weights) {
                 *guard = None;
-                *guard = Some(Loaded::load(entry)?);
+                let weights = entry.weights.clone();
+                *guard = Some((weights, Held::Chat(Box::new(Loaded::load(entry)?))));
             }
-            let loaded = guard.as_mut().context("model not loaded")?;
+            let Some((_, Held::Chat(loaded))) = guard.as_mut() else {
+                anyhow::bail!("model not loaded");
+            };
             let mut send = |d: &str| {
                 if let Some(tx) = &deltas
                     && tx.send(d.to_string()).is_err()
@@ -228,6 +238,41 @@ impl Engine {
         .context("generation thread failed")??;
         *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         Ok(completion(&id, &generation))
+    }
+}
+
+impl Engine {
+    /// Embeds `input` with embedding model `id`: one normalized vector per
+    /// text, and the number of tokens read.
+    pub async fn embed(
+        self: &Arc<Self>,
+        id: &str,
+        input: Vec<String>,
+    ) -> anyhow::Result<(Vec<Vec<f32>>, usize)> {
+        let entry = self.entry(id)?;
+        if !entry.is_embedding() {
+            anyhow::bail!("model '{id}' is not an embedding model");
+        }
+        let slot = self.slot(id);
+        let mut guard = slot.model.clone().lock_owned().await;
+        *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
+            if !matches!(&*guard, Some((w, Held::Embed(_))) if *w == entry.weights) {
+                *guard = None;
+                *guard = Some((
+                    entry.weights.clone(),
+                    Held::Embed(Box::new(embed::Embedder::load(&entry.dir)?)),
+                ));
+            }
+            let Some((_, Held::Embed(e))) = guard.as_ref() else {
+                anyhow::bail!("model not loaded");
+            };
+            e.embed(&input)
+        })
+        .await
+        .context("embedding thread failed")??;
+        *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        Ok(result)
     }
 }
 

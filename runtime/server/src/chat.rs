@@ -212,3 +212,72 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
     });
     Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response())
 }
+
+/// `POST /v1/embeddings`: `input` is a string or a list of strings;
+/// `encoding_format` is `float` (default) or `base64` (little-endian f32).
+pub async fn embeddings(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
+    let model = opt_str(&body, "model")?
+        .ok_or_else(|| ApiError::invalid(Some("model"), "'model' is required"))?;
+    let texts: Vec<String> = match body.get("input") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|v| {
+                v.as_str().map(String::from).ok_or_else(|| {
+                    ApiError::invalid(Some("input"), "'input' must be a string or a list of strings (token arrays are not supported)")
+                })
+            })
+            .collect::<ApiResult<_>>()?,
+        _ => {
+            return Err(ApiError::invalid(
+                Some("input"),
+                "'input' must be a non-empty string or list of strings",
+            ));
+        }
+    };
+    let base64 = match opt_str(&body, "encoding_format")?.as_deref() {
+        None | Some("float") => false,
+        Some("base64") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                Some("encoding_format"),
+                format!("'encoding_format' must be 'float' or 'base64', got '{other}'"),
+            ));
+        }
+    };
+    let entry = s
+        .engine
+        .entry(&model)
+        .map_err(|_| ApiError::not_found("model", &model).with_code("model_not_found"))?;
+    if !entry.is_embedding() {
+        return Err(ApiError::invalid(
+            Some("model"),
+            format!("'{model}' is not an embedding model"),
+        ));
+    }
+    let (vectors, tokens) = s
+        .engine
+        .embed(&model, texts)
+        .await
+        .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+    let data: Vec<Value> = vectors
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let embedding = if base64 {
+                use base64::Engine as _;
+                let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+            } else {
+                json!(v)
+            };
+            json!({"object": "embedding", "index": i, "embedding": embedding})
+        })
+        .collect();
+    Ok(Json(json!({
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    })))
+}

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/models", get(chat::list_models))
         .route("/models/{id}", get(chat::get_model))
         .route("/chat/completions", post(chat::completions))
+        .route("/embeddings", post(chat::embeddings))
         .route(
             "/assistants",
             get(assistants::list).post(assistants::create),

@@ -20,6 +20,8 @@ pub struct EchoModels;
 impl ModelProvider for EchoModels {
     fn list(&self) -> Vec<Value> {
         vec![
+            // Listed first, but never the default chat model.
+            json!({"id": "embed-1", "name": "Embeddings", "object": "model", "type": "embedding"}),
             json!({"id": "echo-1", "name": "Echo One", "object": "model"}),
             json!({"id": "echo-2", "name": "Echo Two", "object": "model"}),
         ]
