@@ -137,3 +137,119 @@ def test_embeddings(client):
         client.embeddings.create(model=MODEL, input="x")
     with pytest.raises(openai.BadRequestError):
         client.embeddings.create(model=EMBED_MODEL, input=[[1, 2, 3]])
+
+
+def assistant_for_runs(client, **kw):
+    # No instructions: SmolLM2's template then adds its own system prompt.
+    return client.beta.assistants.create(model=MODEL, temperature=0, **kw)
+
+
+def test_threads_and_messages(client):
+    thread = client.beta.threads.create(
+        messages=[{"role": "user", "content": "first"}], metadata={"topic": "t"}
+    )
+    assert thread.id.startswith("thread_") and thread.metadata == {"topic": "t"}
+    m = client.beta.threads.messages.create(
+        thread.id, role="user", content=[{"type": "text", "text": "second"}]
+    )
+    assert m.id.startswith("msg_") and m.content[0].text.value == "second"
+    listed = client.beta.threads.messages.list(thread.id, order="asc")
+    assert [x.content[0].text.value for x in listed] == ["first", "second"]
+    got = client.beta.threads.messages.retrieve(m.id, thread_id=thread.id)
+    assert got.id == m.id
+    upd = client.beta.threads.messages.update(m.id, thread_id=thread.id, metadata={"k": "v"})
+    assert upd.metadata == {"k": "v"}
+    assert client.beta.threads.messages.delete(m.id, thread_id=thread.id).deleted
+    assert len(client.beta.threads.messages.list(thread.id).data) == 1
+    assert client.beta.threads.update(thread.id, metadata={"x": "y"}).metadata == {"x": "y"}
+    assert client.beta.threads.delete(thread.id).deleted
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.retrieve(thread.id)
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.retrieve("thread_..%2F..")
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.create(messages=[{"role": "system", "content": "x"}])
+
+
+def test_runs_create_and_poll(client):
+    a = assistant_for_runs(client)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": QUESTION}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a.id, poll_interval_ms=100)
+    assert run.status == "completed", run.last_error
+    assert run.usage.completion_tokens > 0
+    msgs = client.beta.threads.messages.list(thread.id, run_id=run.id)
+    assert len(msgs.data) == 1 and msgs.data[0].role == "assistant"
+    assert "Paris" in msgs.data[0].content[0].text.value
+    steps = client.beta.threads.runs.steps.list(run.id, thread_id=thread.id)
+    assert steps.data[0].type == "message_creation" and steps.data[0].status == "completed"
+    step = client.beta.threads.runs.steps.retrieve(steps.data[0].id, thread_id=thread.id, run_id=run.id)
+    assert step.step_details.message_creation.message_id == msgs.data[0].id
+    assert [r.id for r in client.beta.threads.runs.list(thread.id)] == [run.id]
+    assert client.beta.threads.runs.update(run.id, thread_id=thread.id, metadata={"a": "b"}).metadata == {"a": "b"}
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.runs.cancel(run.id, thread_id=thread.id)
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.runs.create(thread_id=thread.id, assistant_id="asst_nope")
+
+
+def test_runs_stream_with_an_event_handler(client):
+    from openai import AssistantEventHandler
+
+    class Handler(AssistantEventHandler):
+        def __init__(self):
+            super().__init__()
+            self.events, self.text = [], ""
+
+        def on_event(self, event):
+            self.events.append(event.event)
+
+        def on_text_delta(self, delta, snapshot):
+            self.text += delta.value
+
+    a = assistant_for_runs(client)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": QUESTION}])
+    handler = Handler()
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=a.id, event_handler=handler) as s:
+        s.until_done()
+    order = [e for e in handler.events if e != "thread.message.delta"]
+    assert order == [
+        "thread.run.created", "thread.run.queued", "thread.run.in_progress",
+        "thread.run.step.created", "thread.run.step.in_progress",
+        "thread.message.created", "thread.message.in_progress",
+        "thread.message.completed", "thread.run.step.completed", "thread.run.completed",
+    ]
+    assert "thread.message.delta" in handler.events
+    final = client.beta.threads.messages.list(thread.id, order="desc").data[0]
+    assert final.content[0].text.value == handler.text and "Paris" in handler.text
+
+
+def test_create_thread_and_run_and_busy_threads(client):
+    a = assistant_for_runs(client)
+    run = client.beta.threads.create_and_run_poll(
+        assistant_id=a.id,
+        thread={"messages": [{"role": "user", "content": QUESTION}]},
+        poll_interval_ms=100,
+    )
+    assert run.status == "completed"
+    # A second run while one is active is refused with 400 (not 409, which SDKs retry).
+    slow = client.beta.threads.runs.create(thread_id=run.thread_id, assistant_id=a.id, max_completion_tokens=200,
+                                           additional_instructions="Write a long story.")
+    try:
+        with pytest.raises(openai.BadRequestError):
+            client.beta.threads.runs.create(thread_id=run.thread_id, assistant_id=a.id)
+    finally:
+        cancelled = client.beta.threads.runs.cancel(slow.id, thread_id=run.thread_id)
+        assert cancelled.status in ("cancelling", "cancelled", "completed", "incomplete")
+        final = client.beta.threads.runs.poll(slow.id, thread_id=run.thread_id, poll_interval_ms=100)
+        assert final.status in ("cancelled", "completed", "incomplete")
+
+
+def test_incomplete_at_max_completion_tokens(client):
+    a = assistant_for_runs(client)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Tell me a long story about a dragon."}])
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=a.id, max_completion_tokens=3, poll_interval_ms=100
+    )
+    assert run.status == "incomplete"
+    assert run.incomplete_details.reason == "max_completion_tokens"
+    assert run.usage.completion_tokens == 3

@@ -210,11 +210,15 @@ async fn serve(
         "jan: serving the OpenAI API on http://{local}/v1 (data folder {})",
         data.root().display()
     );
+    let store = jan_store::Store::open(data.threads())
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", data.threads().display()))?;
     let state = jan_server::AppState {
         host,
         engine,
         data,
+        store,
         api_key: api_key.filter(|k| !k.is_empty()).map(Into::into),
+        active: Default::default(),
     };
     jan_server::serve(state, listener, jan_server::shutdown_signal()).await?;
     Ok(())
@@ -336,6 +340,7 @@ async fn turn(host: &Host, id: &str, ask: Ask) -> anyhow::Result<String> {
     let mut printed = String::new();
     while let Some(piece) = answer.next().await {
         match piece {
+            Reply::Meta(_) => {}
             Reply::Delta(d) => {
                 out.write_all(d.as_bytes())?;
                 out.flush()?;

@@ -57,6 +57,9 @@ pub struct Ask {
     /// Replaces the assistant's instructions for this request.
     pub instructions: Option<String>,
     pub model: Option<String>,
+    /// Sampling parameters for the default answer (`temperature`, `top_p`,
+    /// `max_tokens`…); they win over the assistant's and the model's.
+    pub parameters: serde_json::Map<String, Value>,
 }
 
 /// The answer to one request, as it arrives.
@@ -76,6 +79,7 @@ impl Answer {
         while let Some(r) = self.next().await {
             match r {
                 Reply::Delta(d) => streamed.push_str(&d),
+                Reply::Meta(_) => {}
                 Reply::Done(t) => return Ok(if t.is_empty() { streamed } else { t }),
                 Reply::Error { message, .. } => return Err(message),
             }
@@ -350,7 +354,7 @@ impl Host {
                 tokio::select! {
                     r = rx.recv() => {
                         let Some(r) = r else { break };
-                        let last = !matches!(r, Reply::Delta(_));
+                        let last = matches!(r, Reply::Done(_) | Reply::Error { .. });
                         let _ = tx.send(r);
                         if last { break }
                     }
@@ -393,11 +397,13 @@ impl Host {
         if let Some(i) = instructions.filter(|i| !i.is_empty()) {
             messages.push(json!({"role": "system", "content": i}));
         }
-        messages.extend(ask.messages);
-        let request = models::apply_overrides(
-            json!({ "model": descriptor["id"], "messages": messages, "stream": true }),
-            overrides.as_ref(),
-        );
+        messages.extend(ask.messages.clone());
+        let mut request =
+            json!({ "model": descriptor["id"], "messages": messages, "stream": true });
+        for (k, v) in ask.parameters.iter().filter(|(_, v)| !v.is_null()) {
+            request[k] = v.clone();
+        }
+        let request = models::apply_overrides(request, overrides.as_ref());
         let provider = self.inner.provider.clone();
         let (tx, out) = mpsc::unbounded_channel();
         tokio::spawn(async move {
@@ -414,12 +420,14 @@ impl Host {
                 let _ = tx.send(Reply::Delta(d));
             }
             let _ = tx.send(match result {
-                Ok(v) => Reply::Done(
-                    v["choices"][0]["message"]["content"]
+                Ok(v) => {
+                    let text = v["choices"][0]["message"]["content"]
                         .as_str()
                         .unwrap_or_default()
-                        .to_string(),
-                ),
+                        .to_string();
+                    let _ = tx.send(Reply::Meta(v));
+                    Reply::Done(text)
+                }
                 Err(e) => Reply::Error {
                     message: format!("{e:#}"),
                     stack: String::new(),

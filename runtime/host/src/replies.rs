@@ -11,6 +11,9 @@ use tokio::sync::mpsc;
 pub enum Reply {
     /// A streamed piece of text.
     Delta(String),
+    /// Details of a model's answer (the `chat.completion` object: usage,
+    /// finish_reason, timings), sent before `Done` by the default answer.
+    Meta(serde_json::Value),
     /// The whole text; the last message of a successful answer.
     Done(String),
     /// The request failed; the last message. `stack` is the JS stack trace,
@@ -54,7 +57,7 @@ impl Replies {
     /// unknown (finished, timed out) requests are dropped.
     pub fn send(&self, id: &str, reply: Reply) {
         let mut map = self.lock();
-        let last = !matches!(reply, Reply::Delta(_));
+        let last = matches!(reply, Reply::Done(_) | Reply::Error { .. });
         if let Some(p) = map.get(id) {
             let _ = p.tx.send(reply);
         }

@@ -176,7 +176,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
     if opt_str(&body, "model")?.is_none() {
         return Err(ApiError::invalid(Some("model"), "'model' is required"));
     }
-    let id = format!("asst_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]);
+    let id = jan_store::new_id("asst");
     let mut manifest = jan_assistant::parse_manifest(std::path::Path::new("assistant.json"), "{}")
         .map_err(|e| ApiError::internal(e.to_string()))?;
     manifest.created_at = Some(

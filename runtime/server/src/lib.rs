@@ -5,6 +5,8 @@ mod assistants;
 mod chat;
 pub mod error;
 mod list;
+mod runs;
+mod threads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +34,11 @@ pub struct AppState {
     pub host: Host,
     pub engine: Arc<Engine>,
     pub data: DataDir,
+    pub store: jan_store::Store,
     pub api_key: Option<Arc<str>>,
+    /// Runs in progress: their cancel switches.
+    pub active:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>>,
 }
 
 /// The whole API.
@@ -51,6 +57,39 @@ pub fn router(state: AppState) -> Router {
             get(assistants::retrieve)
                 .post(assistants::modify)
                 .delete(assistants::delete),
+        )
+        .route("/threads", post(threads::create))
+        .route("/threads/runs", post(runs::create_thread_and_run))
+        .route(
+            "/threads/{thread}",
+            get(threads::retrieve)
+                .post(threads::modify)
+                .delete(threads::delete),
+        )
+        .route(
+            "/threads/{thread}/messages",
+            get(threads::list_messages).post(threads::create_message),
+        )
+        .route(
+            "/threads/{thread}/messages/{id}",
+            get(threads::retrieve_message)
+                .post(threads::modify_message)
+                .delete(threads::delete_message),
+        )
+        .route("/threads/{thread}/runs", get(runs::list).post(runs::create))
+        .route(
+            "/threads/{thread}/runs/{id}",
+            get(runs::retrieve).post(runs::modify),
+        )
+        .route("/threads/{thread}/runs/{id}/cancel", post(runs::cancel))
+        .route(
+            "/threads/{thread}/runs/{id}/submit_tool_outputs",
+            post(runs::submit_tool_outputs),
+        )
+        .route("/threads/{thread}/runs/{run}/steps", get(runs::list_steps))
+        .route(
+            "/threads/{thread}/runs/{run}/steps/{step}",
+            get(runs::retrieve_step),
         );
     Router::new()
         .nest("/v1", v1)

@@ -1,0 +1,252 @@
+//! Threads and messages: `/v1/threads…`.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use jan_store::{StoreError, new_id, now};
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult};
+use crate::list::Page;
+use crate::{AppState, Body, opt_str};
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what, id) => ApiError::not_found(what, &id),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+/// `metadata`: at most 16 string values.
+pub(crate) fn metadata(body: &Map<String, Value>) -> ApiResult<Option<Value>> {
+    match body.get("metadata") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(json!({}))),
+        Some(m) => {
+            let ok = m.as_object().is_some_and(|o| {
+                o.len() <= 16
+                    && o.iter()
+                        .all(|(k, v)| k.len() <= 64 && v.as_str().is_some_and(|s| s.len() <= 512))
+            });
+            if ok {
+                Ok(Some(m.clone()))
+            } else {
+                Err(ApiError::invalid(
+                    Some("metadata"),
+                    "'metadata' must be an object of at most 16 string values",
+                ))
+            }
+        }
+    }
+}
+
+/// Message content as text parts; a plain string is accepted on input.
+pub(crate) fn text_parts(content: &Value, param: &str) -> ApiResult<Value> {
+    let part = |s: &str| json!({"type": "text", "text": {"value": s, "annotations": []}});
+    match content {
+        Value::String(s) => Ok(json!([part(s)])),
+        Value::Array(items) => items
+            .iter()
+            .map(|p| match (p["type"].as_str(), &p["text"]) {
+                (Some("text"), Value::String(s)) => Ok(part(s)),
+                (Some("text"), t) if t["value"].is_string() => {
+                    Ok(part(t["value"].as_str().unwrap_or("")))
+                }
+                _ => Err(ApiError::invalid(
+                    Some(param),
+                    format!("'{param}' parts must be text parts ({{type: \"text\", text}})"),
+                )),
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .map(Value::Array),
+        _ => Err(ApiError::invalid(
+            Some(param),
+            format!("'{param}' must be a string or a list of content parts"),
+        )),
+    }
+}
+
+/// The text of a message's content parts.
+pub(crate) fn message_text(m: &Value) -> String {
+    m["content"]
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| p["text"]["value"].as_str())
+                .collect::<Vec<_>>()
+                .join("")
+        })
+        .unwrap_or_default()
+}
+
+/// A new message object from a request body (`role`, `content`, …).
+pub(crate) fn new_message(
+    thread: &str,
+    body: &Map<String, Value>,
+    param: &str,
+) -> ApiResult<Value> {
+    let role = opt_str(body, "role")?.unwrap_or_default();
+    if role != "user" && role != "assistant" {
+        return Err(ApiError::invalid(
+            Some(&format!("{param}role")),
+            "'role' must be 'user' or 'assistant'",
+        ));
+    }
+    let content = text_parts(
+        body.get("content").unwrap_or(&Value::Null),
+        &format!("{param}content"),
+    )?;
+    let t = now();
+    Ok(json!({
+        "id": new_id("msg"), "object": "thread.message", "created_at": t, "thread_id": thread,
+        "role": role, "content": content, "assistant_id": null, "run_id": null,
+        "attachments": body.get("attachments").cloned().unwrap_or(json!([])),
+        "metadata": metadata(body)?.unwrap_or(json!({})),
+        "status": "completed", "incomplete_details": null, "completed_at": t, "incomplete_at": null,
+    }))
+}
+
+/// Creates a thread with initial `messages`.
+pub(crate) fn create_thread_from(s: &AppState, body: &Map<String, Value>) -> ApiResult<Value> {
+    let meta = metadata(body)?.unwrap_or(Value::Null);
+    let messages = match body.get("messages") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(m)) => m.clone(),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("messages"),
+                "'messages' must be a list",
+            ));
+        }
+    };
+    // Validate every message before anything is written.
+    let probe: Vec<Map<String, Value>> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            m.as_object().cloned().ok_or_else(|| {
+                ApiError::invalid(
+                    Some(&format!("messages[{i}]")),
+                    "a message must be an object",
+                )
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    for (i, m) in probe.iter().enumerate() {
+        new_message("", m, &format!("messages[{i}]."))?;
+    }
+    let thread = s.store.create_thread(
+        meta,
+        body.get("tool_resources").cloned().unwrap_or(Value::Null),
+    )?;
+    let id = thread["id"].as_str().unwrap_or_default().to_string();
+    for (i, m) in probe.iter().enumerate() {
+        let msg = new_message(&id, m, &format!("messages[{i}]."))?;
+        s.store.put_message(&id, &msg)?;
+    }
+    s.host.bus().emit("api", "thread.created", thread.clone());
+    Ok(thread)
+}
+
+pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
+    Ok(Json(create_thread_from(&s, &body)?))
+}
+
+pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(s.store.thread(&id)?))
+}
+
+pub async fn modify(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    let lock = s.store.lock(&id);
+    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let mut thread = s.store.thread(&id)?;
+    if let Some(m) = metadata(&body)? {
+        thread["metadata"] = m;
+    }
+    if let Some(t) = body.get("tool_resources") {
+        thread["tool_resources"] = t.clone();
+    }
+    s.store.put_thread(&thread)?;
+    Ok(Json(thread))
+}
+
+pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let lock = s.store.lock(&id);
+    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
+    s.store.delete_thread(&id)?;
+    s.host
+        .bus()
+        .emit("api", "thread.deleted", json!({"id": id}));
+    Ok(Json(
+        json!({"id": id, "object": "thread.deleted", "deleted": true}),
+    ))
+}
+
+pub async fn create_message(
+    State(s): State<AppState>,
+    Path(thread): Path<String>,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    let lock = s.store.lock(&thread);
+    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
+    s.store.thread(&thread)?;
+    let msg = new_message(&thread, &body, "")?;
+    s.store.put_message(&thread, &msg)?;
+    s.host.bus().emit("api", "message.created", msg.clone());
+    Ok(Json(msg))
+}
+
+pub async fn list_messages(
+    State(s): State<AppState>,
+    Path(thread): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::from_query(&q)?;
+    let mut items = s.store.messages(&thread)?;
+    if let Some(run) = q.get("run_id") {
+        items.retain(|m| m["run_id"] == run.as_str());
+    }
+    Ok(Json(page.apply(items)))
+}
+
+pub async fn retrieve_message(
+    State(s): State<AppState>,
+    Path((thread, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(s.store.message(&thread, &id)?))
+}
+
+pub async fn modify_message(
+    State(s): State<AppState>,
+    Path((thread, id)): Path<(String, String)>,
+    Body(body): Body,
+) -> ApiResult<Json<Value>> {
+    let lock = s.store.lock(&thread);
+    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let mut m = s.store.message(&thread, &id)?;
+    if let Some(meta) = metadata(&body)? {
+        m["metadata"] = meta;
+    }
+    s.store.put_message(&thread, &m)?;
+    Ok(Json(m))
+}
+
+pub async fn delete_message(
+    State(s): State<AppState>,
+    Path((thread, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let lock = s.store.lock(&thread);
+    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
+    s.store.delete_message(&thread, &id)?;
+    Ok(Json(
+        json!({"id": id, "object": "thread.message.deleted", "deleted": true}),
+    ))
+}

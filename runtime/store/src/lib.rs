@@ -1,0 +1,332 @@
+//! Threads, messages, runs and run steps, kept in the data folder:
+//!
+//! ```text
+//! threads/<thread_id>/thread.json       the thread (atomic rewrites)
+//! threads/<thread_id>/messages.jsonl    messages, append-only
+//! threads/<thread_id>/runs/<run_id>.json       a run (atomic rewrites)
+//! threads/<thread_id>/runs/<run_id>.steps.json its steps
+//! ```
+//!
+//! `messages.jsonl` is a log: each line is a whole message, a later line
+//! with the same id replaces it, and `{"id": .., "deleted": true}` removes
+//! it. A line cut short by a crash is ignored on read. Writers to one thread
+//! hold that thread's lock, so concurrent requests never interleave.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use jan_assistant::{atomic_write, valid_id};
+use serde_json::{Value, json};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("No {0} found with id '{1}'.")]
+    NotFound(&'static str, String),
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("storage error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A new id with OpenAI's prefix (`asst_…`, `thread_…`, `msg_…`, `run_…`,
+/// `step_…`): 16 hex digits of the creation time in nanoseconds, then 8
+/// random ones, so ids sort in creation order even within one second.
+pub fn new_id(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let random = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    format!("{prefix}_{nanos:016x}{random}")
+}
+
+/// Run statuses from which a run never moves again.
+pub const TERMINAL: &[&str] = &["cancelled", "failed", "completed", "incomplete", "expired"];
+
+pub fn is_terminal(status: &str) -> bool {
+    TERMINAL.contains(&status)
+}
+
+#[derive(Clone)]
+pub struct Store {
+    root: PathBuf,
+    locks: Arc<Mutex<HashMap<String, Arc<Mutex<()>>>>>,
+}
+
+impl Store {
+    /// Opens the threads folder. Runs left unfinished by a crash are marked
+    /// `failed`: nothing is left `in_progress` forever.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
+        let store = Store {
+            root: root.into(),
+            locks: Arc::default(),
+        };
+        std::fs::create_dir_all(&store.root)?;
+        for thread in store.thread_ids() {
+            for mut run in store.runs(&thread).unwrap_or_default() {
+                if !is_terminal(run["status"].as_str().unwrap_or("failed")) {
+                    run["status"] = "failed".into();
+                    run["failed_at"] = now().into();
+                    run["last_error"] = json!({
+                        "code": "server_error",
+                        "message": "The server stopped while this run was in progress.",
+                    });
+                    let _ = store.put_run(&thread, &run);
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// The lock of one thread: hold it while reading and writing that
+    /// thread's files together.
+    pub fn lock(&self, thread: &str) -> Arc<Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(thread.to_string())
+            .or_default()
+            .clone()
+    }
+
+    fn dir(&self, thread: &str) -> Result<PathBuf> {
+        let dir = self.root.join(thread);
+        if !valid_id(thread) || !dir.join("thread.json").is_file() {
+            return Err(StoreError::NotFound("thread", thread.to_string()));
+        }
+        Ok(dir)
+    }
+
+    fn thread_ids(&self) -> Vec<String> {
+        std::fs::read_dir(&self.root)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| valid_id(n))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    // ---- threads ----------------------------------------------------------
+
+    pub fn create_thread(&self, metadata: Value, tool_resources: Value) -> Result<Value> {
+        let id = new_id("thread");
+        let dir = self.root.join(&id);
+        std::fs::create_dir_all(dir.join("runs"))?;
+        let thread = json!({
+            "id": id, "object": "thread", "created_at": now(),
+            "metadata": if metadata.is_null() { json!({}) } else { metadata },
+            "tool_resources": if tool_resources.is_null() { json!({}) } else { tool_resources },
+        });
+        write_json(&dir.join("thread.json"), &thread)?;
+        Ok(thread)
+    }
+
+    pub fn thread(&self, id: &str) -> Result<Value> {
+        read_json(&self.dir(id)?.join("thread.json"))
+    }
+
+    pub fn put_thread(&self, thread: &Value) -> Result<()> {
+        let id = thread["id"].as_str().unwrap_or_default();
+        write_json(&self.dir(id)?.join("thread.json"), thread)
+    }
+
+    pub fn delete_thread(&self, id: &str) -> Result<()> {
+        let dir = self.dir(id)?;
+        // Rename first: a half-deleted folder is never seen as a thread.
+        let trash = self.root.join(format!(".deleted-{id}"));
+        std::fs::rename(&dir, &trash)?;
+        std::fs::remove_dir_all(&trash)?;
+        Ok(())
+    }
+
+    // ---- messages -----------------------------------------------------------
+
+    /// Appends (or, with an existing id, replaces) a message.
+    pub fn put_message(&self, thread: &str, message: &Value) -> Result<()> {
+        let path = self.dir(thread)?.join("messages.jsonl");
+        let mut line = serde_json::to_vec(message)?;
+        line.push(b'\n');
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        f.write_all(&line)?;
+        f.sync_data()?;
+        Ok(())
+    }
+
+    pub fn delete_message(&self, thread: &str, id: &str) -> Result<()> {
+        self.message(thread, id)?;
+        self.put_message(thread, &json!({"id": id, "deleted": true}))
+    }
+
+    /// The thread's messages, oldest first.
+    pub fn messages(&self, thread: &str) -> Result<Vec<Value>> {
+        let path = self.dir(thread)?.join("messages.jsonl");
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut order: Vec<String> = Vec::new();
+        let mut by_id: HashMap<String, Value> = HashMap::new();
+        for line in text.lines() {
+            // A line cut short by a crash does not parse; skip it.
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let Some(id) = v["id"].as_str().map(String::from) else {
+                continue;
+            };
+            if v["deleted"] == true {
+                by_id.remove(&id);
+                continue;
+            }
+            if !by_id.contains_key(&id) && !order.contains(&id) {
+                order.push(id.clone());
+            }
+            by_id.insert(id, v);
+        }
+        Ok(order
+            .into_iter()
+            .filter_map(|id| by_id.remove(&id))
+            .collect())
+    }
+
+    pub fn message(&self, thread: &str, id: &str) -> Result<Value> {
+        self.messages(thread)?
+            .into_iter()
+            .find(|m| m["id"] == id)
+            .ok_or_else(|| StoreError::NotFound("message", id.to_string()))
+    }
+
+    // ---- runs and steps ---------------------------------------------------------
+
+    fn run_path(&self, thread: &str, run: &str) -> Result<PathBuf> {
+        if !valid_id(run) {
+            return Err(StoreError::NotFound("run", run.to_string()));
+        }
+        Ok(self.dir(thread)?.join("runs").join(format!("{run}.json")))
+    }
+
+    pub fn put_run(&self, thread: &str, run: &Value) -> Result<()> {
+        let path = self.run_path(thread, run["id"].as_str().unwrap_or_default())?;
+        write_json(&path, run)
+    }
+
+    pub fn run(&self, thread: &str, id: &str) -> Result<Value> {
+        let path = self.run_path(thread, id)?;
+        if !path.is_file() {
+            return Err(StoreError::NotFound("run", id.to_string()));
+        }
+        read_json(&path)
+    }
+
+    pub fn runs(&self, thread: &str) -> Result<Vec<Value>> {
+        let dir = self.dir(thread)?.join("runs");
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir)?.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json")
+                && !name.ends_with(".steps.json")
+                && !name.starts_with('.')
+                && let Ok(v) = read_json(&e.path())
+            {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn put_steps(&self, thread: &str, run: &str, steps: &[Value]) -> Result<()> {
+        let path = self.run_path(thread, run)?.with_extension("steps.json");
+        write_json(&path, &Value::Array(steps.to_vec()))
+    }
+
+    pub fn steps(&self, thread: &str, run: &str) -> Result<Vec<Value>> {
+        self.run(thread, run)?;
+        let path = self.run_path(thread, run)?.with_extension("steps.json");
+        match read_json(&path) {
+            Ok(Value::Array(a)) => Ok(a),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(v)?;
+    bytes.push(b'\n');
+    atomic_write(path, &bytes)?;
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Result<Value> {
+    Ok(serde_json::from_slice(&std::fs::read(path)?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_a_log_with_replacement_and_deletion() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::open(t.path()).unwrap();
+        let th = s.create_thread(Value::Null, Value::Null).unwrap();
+        let id = th["id"].as_str().unwrap();
+        for i in 0..3 {
+            s.put_message(id, &json!({"id": format!("msg_{i}"), "n": i}))
+                .unwrap();
+        }
+        s.put_message(id, &json!({"id": "msg_1", "n": 10})).unwrap();
+        s.delete_message(id, "msg_0").unwrap();
+        // A torn last line is ignored.
+        let path = t.path().join(id).join("messages.jsonl");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"{\"id\": \"msg_9\", \"n\"").unwrap();
+        let m = s.messages(id).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0]["n"], 10);
+        assert_eq!(m[1]["id"], "msg_2");
+        assert!(matches!(
+            s.message(id, "msg_0"),
+            Err(StoreError::NotFound(..))
+        ));
+    }
+
+    #[test]
+    fn unfinished_runs_fail_on_reopen_and_bad_ids_are_not_found() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::open(t.path()).unwrap();
+        let th = s.create_thread(Value::Null, Value::Null).unwrap();
+        let id = th["id"].as_str().unwrap();
+        s.put_run(id, &json!({"id": "run_1", "status": "in_progress"}))
+            .unwrap();
+        s.put_run(id, &json!({"id": "run_2", "status": "completed"}))
+            .unwrap();
+        let s = Store::open(t.path()).unwrap();
+        assert_eq!(s.run(id, "run_1").unwrap()["status"], "failed");
+        assert_eq!(s.run(id, "run_2").unwrap()["status"], "completed");
+        assert!(matches!(s.thread("../etc"), Err(StoreError::NotFound(..))));
+        assert!(matches!(s.run(id, "../x"), Err(StoreError::NotFound(..))));
+        s.delete_thread(id).unwrap();
+        assert!(matches!(s.thread(id), Err(StoreError::NotFound(..))));
+    }
+}
