@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the official openai Python SDK against a real `jan serve`.
-# Creates .venv with openai and pytest from PyPI on first use.
+# Runs the official openai SDKs (Python, then Node) against a real
+# `jan serve`. Creates .venv (openai, pytest from PyPI) and
+# tests/api/node/node_modules (openai from npm) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import openai" 2>/dev/null; then
@@ -9,3 +10,5 @@ if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import openai" 2>/dev/nul
 fi
 cargo build -q -p jan-cli
 .venv/bin/pytest -q tests/api "$@"
+# The official Node SDK: a chat completion and a streamed run.
+(cd tests/api/node && { [ -d node_modules/openai ] || npm install --no-audit --no-fund --silent; } && node --test openai.test.mjs)

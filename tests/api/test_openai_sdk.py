@@ -253,3 +253,44 @@ def test_incomplete_at_max_completion_tokens(client):
     assert run.status == "incomplete"
     assert run.incomplete_details.reason == "max_completion_tokens"
     assert run.usage.completion_tokens == 3
+
+
+def test_events_stream_the_bus(client, server):
+    import json
+    import threading
+
+    import httpx
+
+    seen = []
+    ready = threading.Event()
+
+    def watch():
+        with httpx.stream("GET", f"{server.base_url}/events", params={"topics": "thread.*"}, timeout=30) as r:
+            assert r.status_code == 200
+            ready.set()
+            for line in r.iter_lines():
+                if line.startswith("data:"):
+                    seen.append(json.loads(line[5:]))
+                    return
+
+    t = threading.Thread(target=watch)
+    t.start()
+    assert ready.wait(10)
+    import time
+
+    time.sleep(0.2)
+    thread = client.beta.threads.create()
+    t.join(10)
+    assert seen and seen[0]["topic"] == "thread.created" and seen[0]["payload"]["id"] == thread.id
+    assert seen[0]["source"] == "api"
+
+
+def test_concurrent_runs_on_different_threads(client):
+    a = assistant_for_runs(client)
+    threads = [client.beta.threads.create(messages=[{"role": "user", "content": QUESTION}]) for _ in range(2)]
+    runs = [client.beta.threads.runs.create(thread_id=t.id, assistant_id=a.id) for t in threads]
+    done = [client.beta.threads.runs.poll(r.id, thread_id=r.thread_id, poll_interval_ms=100) for r in runs]
+    assert [r.status for r in done] == ["completed", "completed"]
+    for t in threads:
+        reply = client.beta.threads.messages.list(t.id, order="desc").data[0]
+        assert reply.role == "assistant" and "Paris" in reply.content[0].text.value

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
                 .post(assistants::modify)
                 .delete(assistants::delete),
         )
+        .route("/events", get(threads::events))
         .route("/threads", post(threads::create))
         .route("/threads/runs", post(runs::create_thread_and_run))
         .route(

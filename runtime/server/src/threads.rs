@@ -250,3 +250,44 @@ pub async fn delete_message(
         json!({"id": id, "object": "thread.message.deleted", "deleted": true}),
     ))
 }
+
+/// `GET /v1/events?topics=a,b*`: the bus as server-sent events, one event
+/// per bus event (`event:` the topic, `data:` `{topic, payload, source}`).
+/// Without `topics`, everything.
+pub async fn events(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> axum::response::Sse<
+    impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let topics: Vec<String> = q
+        .get("topics")
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .filter(|t: &Vec<String>| !t.is_empty())
+        .unwrap_or_else(|| vec!["*".into()]);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let owner = format!("sse:{}", jan_store::new_id("watch"));
+    for t in &topics {
+        s.host
+            .bus()
+            .subscribe_with(&owner, jan_events::Pattern::new(t.clone()), tx.clone());
+    }
+    // The subscriptions end when the client goes away: the bus drops
+    // subscribers whose receiver is gone on its next emit.
+    let stream = futures_util::StreamExt::map(
+        tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+        |e: std::sync::Arc<jan_events::Event>| {
+            Ok(Event::default()
+                .event(e.topic.clone())
+                .data(serde_json::to_string(&*e).unwrap_or_default()))
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

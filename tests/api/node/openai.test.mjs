@@ -1,0 +1,69 @@
+// The official openai Node SDK against a real `jan serve` (unmocked).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import net from "node:net";
+import OpenAI from "openai";
+
+const repo = resolve(import.meta.dirname, "../../..");
+const jan = process.env.JAN_BIN ?? join(repo, "target/debug/jan");
+const MODEL = "SmolLM2-135M-Instruct-Q4_1";
+const QUESTION = "What is the capital of France? Answer in one word.";
+
+let server;
+let client;
+
+const freePort = () =>
+  new Promise((ok) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+
+before(async () => {
+  const data = mkdtempSync(join(tmpdir(), "jan-node-"));
+  const env = { ...process.env, JAN_DATA_FOLDER: data };
+  execFileSync(jan, ["models", "import", join(repo, ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"), "--link"], { env });
+  const port = await freePort();
+  server = spawn(jan, ["serve", "--port", String(port)], { env, stdio: "ignore" });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  client = new OpenAI({ baseURL: `${base}/v1`, apiKey: "unused", maxRetries: 0 });
+});
+
+after(() => server?.kill("SIGTERM"));
+
+test("chat completion", async () => {
+  const r = await client.chat.completions.create({
+    model: MODEL,
+    messages: [{ role: "user", content: QUESTION }],
+    temperature: 0,
+    max_tokens: 24,
+  });
+  assert.match(r.choices[0].message.content, /Paris/);
+  assert.ok(r.usage.completion_tokens > 0);
+});
+
+test("streamed run", async () => {
+  const assistant = await client.beta.assistants.create({ model: MODEL, temperature: 0 });
+  const thread = await client.beta.threads.create({ messages: [{ role: "user", content: QUESTION }] });
+  const events = [];
+  let text = "";
+  const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+  stream.on("event", (e) => events.push(e.event));
+  stream.on("textDelta", (d) => (text += d.value));
+  const final = await stream.finalRun();
+  assert.equal(final.status, "completed");
+  assert.match(text, /Paris/);
+  assert.equal(events[0], "thread.run.created");
+  assert.equal(events.at(-1), "thread.run.completed");
+});
