@@ -108,19 +108,7 @@ fn check(body: &Map<String, Value>) -> ApiResult<()> {
             "'name' is longer than 256 characters",
         ));
     }
-    if let Some(m) = body.get("metadata").filter(|v| !v.is_null()) {
-        let ok = m.as_object().is_some_and(|o| {
-            o.len() <= 16
-                && o.iter()
-                    .all(|(k, v)| k.len() <= 64 && v.as_str().is_some_and(|s| s.len() <= 512))
-        });
-        if !ok {
-            return Err(ApiError::invalid(
-                Some("metadata"),
-                "'metadata' must be an object of at most 16 string values (keys up to 64, values up to 512 characters)",
-            ));
-        }
-    }
+    crate::threads::metadata(body)?;
     for (k, lo, hi) in [("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)] {
         if let Some(v) = body.get(k).filter(|v| !v.is_null())
             && !v.as_f64().is_some_and(|x| (lo..=hi).contains(&x))
