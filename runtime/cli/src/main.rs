@@ -96,6 +96,18 @@ enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Download a GGUF file from a Hugging Face repository and install it.
+    Pull {
+        /// The repository, e.g. HuggingFaceTB/SmolLM2-360M-Instruct-GGUF.
+        repo: String,
+        /// The file in it, e.g. smollm2-360m-instruct-q8_0.gguf.
+        file: String,
+        /// The model id (default: from the file name).
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Remove a model and its files.
     Rm {
         id: String,
@@ -263,6 +275,16 @@ fn models_command(command: ModelsCommand) -> anyhow::Result<()> {
                     Err(err) => eprintln!("jan: skipped: {err:#}"),
                 }
             }
+        }
+        ModelsCommand::Pull {
+            repo,
+            file,
+            id,
+            data,
+        } => {
+            let data = open_data(&data)?;
+            let entry = jan_models::folder::pull(&data.models(), &repo, &file, id.as_deref())?;
+            println!("Pulled {repo}/{file} as '{}'", entry.id);
         }
         ModelsCommand::Rm { id, data } => {
             let data = open_data(&data)?;

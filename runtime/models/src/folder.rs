@@ -351,6 +351,24 @@ pub fn remove(models: &Path, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `jan models pull`: downloads `file` from the Hugging Face repository
+/// `repo` (with a progress bar) into `<models>/.downloads`, then installs it
+/// like `import --link`. Needs a network; tests never call it.
+pub fn pull(models: &Path, repo: &str, file: &str, id: Option<&str>) -> anyhow::Result<Entry> {
+    let cache = models.join(".downloads");
+    std::fs::create_dir_all(&cache)?;
+    let api = hf_hub::api::sync::ApiBuilder::new()
+        .with_cache_dir(cache)
+        .with_progress(true)
+        .build()
+        .context("cannot start the Hugging Face client")?;
+    let path = api
+        .model(repo.to_string())
+        .get(file)
+        .with_context(|| format!("cannot download {file} from {repo}"))?;
+    import(models, &path, id, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
