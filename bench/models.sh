@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Candle engine (jan) against llama.cpp on the same GGUF file, prompt
+# (bench/prompt.txt), token counts and thread counts, in one run.
+#   bash bench/models.sh [MODEL.gguf] [N_PREDICT]
+# Needs: tests/get-models.sh, and llama-cpp-python in .venv-bench
+#   (python3 -m venv .venv-bench && .venv-bench/bin/pip install llama-cpp-python==0.3.36;
+#    pip builds it from source with cmake, about 9 minutes on 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODEL=${1:-.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
+N=${2:-64}
+cargo build --release -q -p jan-bench
+echo "Model: $(basename "$MODEL"); prompt: bench/prompt.txt; $N greedy tokens; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))."
+echo
+echo "| engine | threads | prompt tokens | prefill tok/s | decode tok/s | prefill ratio | decode ratio |"
+echo "|---|---|---|---|---|---|---|"
+for t in 1 2; do
+  jan=$(RAYON_NUM_THREADS=$t target/release/generate "$MODEL" bench/prompt.txt "$N")
+  peer=$(.venv-bench/bin/python bench/llamacpp_generate.py "$MODEL" bench/prompt.txt "$N" "$t")
+  python3 - "$jan" "$peer" <<'PY'
+import json, sys
+j, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for x in (j, p):
+    pr = x["prefill_tok_s"] / p["prefill_tok_s"]
+    dr = x["decode_tok_s"] / p["decode_tok_s"]
+    print(f"| {x['engine']} | {x['threads']} | {x['prompt_tokens']} | {x['prefill_tok_s']:.1f} | {x['decode_tok_s']:.1f} | {pr:.2f} | {dr:.2f} |")
+print(f"<!-- greedy texts: jan={j['text'][:80]!r} llama.cpp={p['text'][:80]!r} -->")
+PY
+done
