@@ -69,3 +69,63 @@ async fn model_json_defaults_come_from_the_gguf() {
     assert_eq!(e.json["metadata"]["author"], "HuggingFaceTB");
     assert_eq!(e.json["settings"]["ctx_len"], 4096);
 }
+
+/// Token ids from llama.cpp (llama-cpp-python 0.3.36, `tokenize(text,
+/// add_bos=False, special=…)`) on the same GGUF file; ours must match.
+#[test]
+fn token_ids_match_llama_cpp() {
+    let (content, _) = jan_models::gguf::read_header(&smollm2()).unwrap();
+    let tok =
+        jan_models::tokenizer::Tok::load(&jan_models::gguf::Meta(content.metadata), &smollm2())
+            .unwrap();
+    let cases: &[(&str, &[u32])] = &[
+        ("Hello world", &[19556, 905]),
+        (
+            "café naïve résumé",
+            &[83, 1939, 2756, 15486, 46494, 412, 2756, 5422, 2756],
+        ),
+        (
+            "日本語のテキスト",
+            &[
+                23274, 115, 40993, 179, 120, 248, 26453, 11100, 224, 10391, 251, 10391, 134, 11100,
+                226,
+            ],
+        ),
+        (
+            "emoji 🦀🎉 test",
+            &[391, 33777, 15107, 116, 218, 10813, 232, 227, 1028],
+        ),
+        (
+            "digits 1234567890 and 3.14159",
+            &[
+                37307, 216, 33, 34, 35, 36, 37, 38, 39, 40, 41, 32, 284, 216, 35, 30, 33, 36, 33,
+                37, 41,
+            ],
+        ),
+        (
+            "it's don't we'll I'm",
+            &[269, 506, 1326, 982, 392, 3060, 339, 5248],
+        ),
+        (
+            "  leading spaces\n\ttabs and\n\nnewlines",
+            &[
+                216, 2899, 5600, 198, 197, 100, 7366, 284, 198, 198, 2241, 5110,
+            ],
+        ),
+        (
+            "Ünïcödé ß ø 한국어 русский",
+            &[
+                142, 246, 94, 25972, 83, 7466, 84, 2756, 5549, 249, 5549, 133, 216, 33085, 246,
+                181, 130, 251, 183, 240, 129, 216, 9175, 14714, 9382, 39511, 7872, 24958,
+            ],
+        ),
+        // Special tokens written in text are parsed (llama.cpp: special=True).
+        ("<|im_start|>user\nhi<|im_end|>", &[1, 4093, 198, 6004, 2]),
+    ];
+    for (text, ids) in cases {
+        assert_eq!(tok.encode(text).unwrap(), *ids, "{text:?}");
+        if !text.contains("<|") {
+            assert_eq!(tok.decode(ids).unwrap(), *text);
+        }
+    }
+}
