@@ -1,0 +1,268 @@
+//! Run lifecycle edges through the real router (no network, no model): an
+//! assistant whose code streams slowly, so cancellation lands mid-stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use jan_assistant::DataDir;
+use jan_events::Bus;
+use jan_host::{Host, NoModels};
+use jan_server::{AppState, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn state(root: &std::path::Path) -> AppState {
+    let data = DataDir::at(root);
+    data.ensure().unwrap();
+    let slow = data.assistants().join("slow");
+    std::fs::create_dir_all(slow.join("src")).unwrap();
+    std::fs::write(
+        slow.join("src/index.js"),
+        r#"import { events } from "@janhq/core";
+async function* words(n) {
+  for (let i = 0; i < n; i++) { await new Promise((r) => setTimeout(r, 40)); yield `w${i} `; }
+}
+events.on("assistant:slow", (e) => words(e.messages.at(-1).content === "short" ? 3 : 50));"#,
+    )
+    .unwrap();
+    let engine = jan_models::Engine::new(data.models(), Duration::from_secs(60));
+    let host = Host::new(Bus::new(), Arc::new(NoModels));
+    host.load_all(&data);
+    AppState {
+        host,
+        engine,
+        store: jan_store::Store::open(data.threads()).unwrap(),
+        data,
+        api_key: None,
+        active: Default::default(),
+    }
+}
+
+async fn call(s: &AppState, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = router(s.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn thread(s: &AppState, text: &str) -> String {
+    let (st, t) = call(
+        s,
+        "POST",
+        "/v1/threads",
+        json!({"messages": [{"role": "user", "content": text}]}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{t}");
+    t["id"].as_str().unwrap().to_string()
+}
+
+async fn wait_terminal(s: &AppState, thread: &str, run: &str) -> Value {
+    for _ in 0..200 {
+        let (_, r) = call(
+            s,
+            "GET",
+            &format!("/v1/threads/{thread}/runs/{run}"),
+            Value::Null,
+        )
+        .await;
+        if jan_store::is_terminal(r["status"].as_str().unwrap_or("")) {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("run {run} did not finish");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_thread_refuses_a_second_run_and_cancel_ends_the_first() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    let th = thread(&s, "long").await;
+    let (st, run) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{th}/runs"),
+        json!({"assistant_id": "slow"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{run}");
+    let id = run["id"].as_str().unwrap();
+    let (st, err) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{th}/runs"),
+        json!({"assistant_id": "slow"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already has an active run"),
+        "{err}"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let (st, c) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{th}/runs/{id}/cancel"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    assert_eq!(c["status"], "cancelling");
+    let done = wait_terminal(&s, &th, id).await;
+    assert_eq!(done["status"], "cancelled");
+    assert!(done["cancelled_at"].is_u64());
+    let (_, msgs) = call(
+        &s,
+        "GET",
+        &format!("/v1/threads/{th}/messages?run_id={id}"),
+        Value::Null,
+    )
+    .await;
+    let m = &msgs["data"][0];
+    assert_eq!(m["status"], "incomplete");
+    let text = m["content"][0]["text"]["value"].as_str().unwrap();
+    assert!(text.starts_with("w0 ") && !text.contains("w49"), "{text}");
+    // The thread is free again.
+    let (st, _) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{th}/runs"),
+        json!({"assistant_id": "slow"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancelling_mid_stream_ends_the_stream_with_run_cancelled() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    let th = thread(&s, "long").await;
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/v1/threads/{th}/runs"))
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"assistant_id": "slow", "stream": true}).to_string(),
+        ))
+        .unwrap();
+    let resp = router(s.clone()).oneshot(req).await.unwrap();
+    let mut body = resp.into_body();
+    let mut text = String::new();
+    let mut cancelled = false;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        if !cancelled && text.contains("thread.message.delta") {
+            let run = text
+                .split("\"id\":\"")
+                .find_map(|p| p.strip_prefix("run_").map(|r| format!("run_{}", &r[..24])))
+                .unwrap();
+            let (st, _) = call(
+                &s,
+                "POST",
+                &format!("/v1/threads/{th}/runs/{run}/cancel"),
+                Value::Null,
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK);
+            cancelled = true;
+        }
+    }
+    assert!(cancelled);
+    assert!(text.contains("event: thread.run.cancelled"), "{text}");
+    assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    assert!(!text.contains("event: thread.run.completed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_runs_on_different_threads_both_complete() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    let (a, b) = (thread(&s, "short").await, thread(&s, "short").await);
+    let (_, ra) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{a}/runs"),
+        json!({"assistant_id": "slow"}),
+    )
+    .await;
+    let (_, rb) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{b}/runs"),
+        json!({"assistant_id": "slow"}),
+    )
+    .await;
+    let da = wait_terminal(&s, &a, ra["id"].as_str().unwrap()).await;
+    let db = wait_terminal(&s, &b, rb["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (da["status"].as_str(), db["status"].as_str()),
+        (Some("completed"), Some("completed"))
+    );
+    let (_, msgs) = call(
+        &s,
+        "GET",
+        &format!("/v1/threads/{a}/messages?order=desc&limit=1"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(msgs["data"][0]["content"][0]["text"]["value"], "w0 w1 w2 ");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_in_flight_at_a_crash_is_failed_after_restart() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    let th = thread(&s, "long").await;
+    let (_, run) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{th}/runs"),
+        json!({"assistant_id": "slow"}),
+    )
+    .await;
+    let id = run["id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // "Crash": a new server over the same data folder while the run is in
+    // progress on disk.
+    let (_, before) = call(
+        &s,
+        "GET",
+        &format!("/v1/threads/{th}/runs/{id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(before["status"], "in_progress");
+    let restarted = AppState {
+        store: jan_store::Store::open(s.data.threads()).unwrap(),
+        ..s.clone()
+    };
+    let (_, after) = call(
+        &restarted,
+        "GET",
+        &format!("/v1/threads/{th}/runs/{id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(after["status"], "failed");
+    assert_eq!(after["last_error"]["code"], "server_error");
+}
