@@ -83,14 +83,27 @@ impl Loaded {
         let messages = request["messages"]
             .as_array()
             .context("messages: must be a list")?;
-        let messages: Vec<Value> = messages.iter().map(text_message).collect();
-        let prompt = self.template.render(
-            &messages,
-            request.get("tools").filter(|t| !t.is_null()),
-            self.tok.bos.as_deref(),
-            self.tok.eos.as_deref(),
-        )?;
-        let ids = self.tok.encode(&prompt)?;
+        let mut messages: Vec<Value> = messages.iter().map(text_message).collect();
+        // `max_prompt_tokens` (the runs API): drop the oldest turns after
+        // any leading system message until the prompt fits; the last turn
+        // always stays.
+        let budget = request["max_prompt_tokens"].as_u64().map(|n| n as usize);
+        let ids = loop {
+            let prompt = self.template.render(
+                &messages,
+                request.get("tools").filter(|t| !t.is_null()),
+                self.tok.bos.as_deref(),
+                self.tok.eos.as_deref(),
+            )?;
+            let ids = self.tok.encode(&prompt)?;
+            let first = usize::from(messages.first().is_some_and(|m| m["role"] == "system"));
+            match budget {
+                Some(b) if ids.len() > b && messages.len() > first + 1 => {
+                    messages.remove(first);
+                }
+                _ => break ids,
+            }
+        };
         self.session
             .generate(&self.tok, &ids, &params, cancel, on_delta)
     }

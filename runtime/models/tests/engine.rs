@@ -322,3 +322,29 @@ fn tokenizer() -> jan_models::tokenizer::Tok {
     jan_models::tokenizer::Tok::load(&jan_models::gguf::Meta(content.metadata), Path::new(&file))
         .unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_prompt_tokens_drops_the_oldest_turns() {
+    let (_t, engine) = setup();
+    let history = json!([
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": "hello world ".repeat(20)},
+        {"role": "assistant", "content": "hello ".repeat(20)},
+        {"role": "user", "content": "last"},
+    ]);
+    let full = engine
+        .chat(request(json!({"messages": history})), None)
+        .await
+        .unwrap();
+    let full_tokens = full["usage"]["prompt_tokens"].as_u64().unwrap();
+    let cut = engine
+        .chat(
+            request(json!({"messages": history, "max_prompt_tokens": 40})),
+            None,
+        )
+        .await
+        .unwrap();
+    let cut_tokens = cut["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert!(cut_tokens <= 40, "{cut_tokens}");
+    assert!(cut_tokens < full_tokens);
+}

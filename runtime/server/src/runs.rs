@@ -240,6 +240,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         ("temperature", &run["temperature"]),
         ("top_p", &run["top_p"]),
         ("max_tokens", &run["max_completion_tokens"]),
+        ("max_prompt_tokens", &run["max_prompt_tokens"]),
     ] {
         if !v.is_null() {
             parameters.insert(k.into(), v.clone());
