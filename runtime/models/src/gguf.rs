@@ -10,10 +10,15 @@ use candle_core::quantized::gguf_file::{self, Value};
 /// A GGUF file's metadata.
 pub struct Meta(pub HashMap<String, Value>);
 
-/// Reads the header (metadata and tensor index, not the weights).
-pub fn read_header(path: &Path) -> anyhow::Result<(gguf_file::Content, std::fs::File)> {
-    let mut file =
+/// Reads the header (metadata and tensor index, not the weights). The
+/// reader is buffered: the header holds tens of thousands of small strings
+/// (the vocabulary), and unbuffered each is a system call.
+pub fn read_header(
+    path: &Path,
+) -> anyhow::Result<(gguf_file::Content, std::io::BufReader<std::fs::File>)> {
+    let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = std::io::BufReader::new(file);
     let content = gguf_file::Content::read(&mut file)
         .map_err(|e| anyhow::anyhow!("{} is not a valid GGUF file: {e}", path.display()))?;
     Ok((content, file))
