@@ -74,20 +74,7 @@ impl DataDir {
     /// Every assistant folder, each loaded on its own: one broken
     /// assistant.json does not hide the others. Sorted by folder name.
     pub fn list_assistants(&self) -> Vec<(PathBuf, Result<Assistant, LoadError>)> {
-        let Ok(entries) = std::fs::read_dir(self.assistants()) else {
-            return Vec::new();
-        };
-        let mut dirs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('.'))
-            })
-            .collect();
-        dirs.sort();
+        let dirs = subfolders(&self.assistants());
         dirs.into_iter()
             .map(|d| {
                 let a = Assistant::load(&d);
@@ -95,6 +82,25 @@ impl DataDir {
             })
             .collect()
     }
+}
+
+/// The folders directly inside `dir`, sorted by name, leaving out hidden
+/// ones (`.jan.tmp`, `.deleted-…`: half-made or half-removed entries).
+pub fn subfolders(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 #[cfg(test)]

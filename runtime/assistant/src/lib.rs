@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use data::DataDir;
+pub use data::{DataDir, subfolders};
 pub use fsutil::atomic_write;
 
 /// The default time budget for one request to an assistant's code.

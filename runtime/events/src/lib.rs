@@ -36,10 +36,6 @@ impl Pattern {
         Pattern(pattern.into())
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Does this pattern match `topic`?
     pub fn matches(&self, topic: &str) -> bool {
         match self.0.strip_suffix('*') {

@@ -198,13 +198,6 @@ impl Host {
             .ok_or_else(|| HostError::NotFound(id.to_string()))
     }
 
-    /// Ids of the loaded assistants, sorted.
-    pub fn ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.slots().keys().cloned().collect();
-        ids.sort();
-        ids
-    }
-
     pub fn unload(&self, id: &str) {
         if let Some(mut slot) = self.slots().remove(id)
             && let Some(i) = slot.isolate.as_mut()

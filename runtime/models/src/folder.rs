@@ -50,19 +50,7 @@ impl Entry {
 /// Every model folder, each loaded on its own: one broken model does not
 /// hide the others. Sorted by id.
 pub fn list(models: &Path) -> Vec<(PathBuf, anyhow::Result<Entry>)> {
-    let Ok(dirs) = std::fs::read_dir(models) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = dirs
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
-    dirs.sort();
+    let dirs = jan_assistant::subfolders(models);
     dirs.into_iter()
         .map(|d| {
             let e = load(&d);

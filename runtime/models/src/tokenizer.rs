@@ -93,10 +93,6 @@ impl Tok {
             .decode(ids, true)
             .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))
     }
-
-    pub fn vocab_size(&self) -> usize {
-        self.inner.get_vocab_size(true)
-    }
 }
 
 fn from_gguf(meta: &Meta) -> anyhow::Result<Tokenizer> {

@@ -124,9 +124,7 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
             ));
         }
     };
-    let run = {
-        let lock = s.store.lock(&thread);
-        let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let run = s.store.with_lock(&thread, || -> ApiResult<Value> {
         s.store.thread(&thread)?;
         if let Some(active) = s
             .store
@@ -160,8 +158,8 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
             "tool_choice": "auto", "parallel_tool_calls": true,
         });
         s.store.put_run(&thread, &run)?;
-        run
-    };
+        Ok(run)
+    })?;
     let (cancel_tx, cancel_rx) = watch::channel(false);
     s.active.lock().unwrap_or_else(|e| e.into_inner()).insert(
         run["id"].as_str().unwrap_or_default().to_string(),
@@ -450,14 +448,14 @@ pub async fn modify(
     Path((thread, id)): Path<(String, String)>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
-    let lock = s.store.lock(&thread);
-    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
-    let mut run = s.store.run(&thread, &id)?;
-    if let Some(m) = metadata(&body)? {
-        run["metadata"] = m;
-    }
-    s.store.put_run(&thread, &run)?;
-    Ok(Json(run))
+    s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
+        let mut run = s.store.run(&thread, &id)?;
+        if let Some(m) = metadata(&body)? {
+            run["metadata"] = m;
+        }
+        s.store.put_run(&thread, &run)?;
+        Ok(Json(run))
+    })
 }
 
 pub async fn cancel(

@@ -165,29 +165,29 @@ pub async fn modify(
     Path(id): Path<String>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
-    let lock = s.store.lock(&id);
-    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
-    let mut thread = s.store.thread(&id)?;
-    if let Some(m) = metadata(&body)? {
-        thread["metadata"] = m;
-    }
-    if let Some(t) = body.get("tool_resources") {
-        thread["tool_resources"] = t.clone();
-    }
-    s.store.put_thread(&thread)?;
-    Ok(Json(thread))
+    s.store.with_lock(&id, || -> ApiResult<Json<Value>> {
+        let mut thread = s.store.thread(&id)?;
+        if let Some(m) = metadata(&body)? {
+            thread["metadata"] = m;
+        }
+        if let Some(t) = body.get("tool_resources") {
+            thread["tool_resources"] = t.clone();
+        }
+        s.store.put_thread(&thread)?;
+        Ok(Json(thread))
+    })
 }
 
 pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let lock = s.store.lock(&id);
-    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
-    s.store.delete_thread(&id)?;
-    s.host
-        .bus()
-        .emit("api", "thread.deleted", json!({"id": id}));
-    Ok(Json(
-        json!({"id": id, "object": "thread.deleted", "deleted": true}),
-    ))
+    s.store.with_lock(&id, || -> ApiResult<Json<Value>> {
+        s.store.delete_thread(&id)?;
+        s.host
+            .bus()
+            .emit("api", "thread.deleted", json!({"id": id}));
+        Ok(Json(
+            json!({"id": id, "object": "thread.deleted", "deleted": true}),
+        ))
+    })
 }
 
 pub async fn create_message(
@@ -195,13 +195,13 @@ pub async fn create_message(
     Path(thread): Path<String>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
-    let lock = s.store.lock(&thread);
-    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
-    s.store.thread(&thread)?;
-    let msg = new_message(&thread, &body, "")?;
-    s.store.put_message(&thread, &msg)?;
-    s.host.bus().emit("api", "message.created", msg.clone());
-    Ok(Json(msg))
+    s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
+        s.store.thread(&thread)?;
+        let msg = new_message(&thread, &body, "")?;
+        s.store.put_message(&thread, &msg)?;
+        s.host.bus().emit("api", "message.created", msg.clone());
+        Ok(Json(msg))
+    })
 }
 
 pub async fn list_messages(
@@ -229,26 +229,26 @@ pub async fn modify_message(
     Path((thread, id)): Path<(String, String)>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
-    let lock = s.store.lock(&thread);
-    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
-    let mut m = s.store.message(&thread, &id)?;
-    if let Some(meta) = metadata(&body)? {
-        m["metadata"] = meta;
-    }
-    s.store.put_message(&thread, &m)?;
-    Ok(Json(m))
+    s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
+        let mut m = s.store.message(&thread, &id)?;
+        if let Some(meta) = metadata(&body)? {
+            m["metadata"] = meta;
+        }
+        s.store.put_message(&thread, &m)?;
+        Ok(Json(m))
+    })
 }
 
 pub async fn delete_message(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let lock = s.store.lock(&thread);
-    let _g = lock.lock().unwrap_or_else(|e| e.into_inner());
-    s.store.delete_message(&thread, &id)?;
-    Ok(Json(
-        json!({"id": id, "object": "thread.message.deleted", "deleted": true}),
-    ))
+    s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
+        s.store.delete_message(&thread, &id)?;
+        Ok(Json(
+            json!({"id": id, "object": "thread.message.deleted", "deleted": true}),
+        ))
+    })
 }
 
 /// `GET /v1/events?topics=a,b*`: the bus as server-sent events, one event

@@ -90,15 +90,18 @@ impl Store {
         Ok(store)
     }
 
-    /// The lock of one thread: hold it while reading and writing that
-    /// thread's files together.
-    pub fn lock(&self, thread: &str) -> Arc<Mutex<()>> {
-        self.locks
+    /// Runs `f` holding the lock of one thread: reads and writes of that
+    /// thread's files inside `f` are not interleaved with other requests'.
+    pub fn with_lock<T>(&self, thread: &str, f: impl FnOnce() -> T) -> T {
+        let lock = self
+            .locks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(thread.to_string())
             .or_default()
-            .clone()
+            .clone();
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+        f()
     }
 
     fn dir(&self, thread: &str) -> Result<PathBuf> {
