@@ -1,6 +1,7 @@
 """The llama.cpp peer of bench/src/generate.rs: same GGUF, prompt, token
 counts and threads; greedy decoding. Prints the same JSON fields."""
 import json
+import resource
 import sys
 import time
 
@@ -11,7 +12,8 @@ path, prompt_file, n_predict, threads = sys.argv[1], sys.argv[2], int(sys.argv[3
 t0 = time.perf_counter()
 llm = Llama(model_path=path, n_ctx=2048, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
 load_ms = (time.perf_counter() - t0) * 1000
-tokens = llm.tokenize(open(prompt_file).read().encode(), add_bos=False, special=False)
+# add_bos=True adds BOS only where the vocabulary asks for it (as jan does).
+tokens = llm.tokenize(open(prompt_file).read().encode(), add_bos=True, special=False)
 t0 = time.perf_counter()
 llm.eval(tokens)
 prefill = time.perf_counter() - t0
@@ -33,4 +35,6 @@ print(json.dumps({
     "decoded_tokens": len(out),
     "decode_tok_s": len(out) / decode,
     "text": llm.detokenize(out).decode("utf-8", "replace"),
+    # Peak resident memory of the whole process (Python included), in MB.
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))

@@ -26,15 +26,7 @@ fn main() -> anyhow::Result<()> {
     let model = llama::Model::load(&content, &mut file, config, 2048, &candle_core::Device::Cpu)?;
     let tok = tokenizer::Tok::load(&meta, path)?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut ids = tok.encode(&prompt)?;
-    if let Some(bos) = meta.usize("tokenizer.ggml.bos_token_id").ok().filter(|_| {
-        meta.0
-            .get("tokenizer.ggml.add_bos_token")
-            .and_then(|v| v.to_bool().ok())
-            .unwrap_or(false)
-    }) {
-        ids.insert(0, bos as u32);
-    }
+    let ids = tok.encode_prompt(&prompt)?;
     let mut session = Session::new(model);
     let mut params = Params::from_layers(&[&serde_json::json!({"temperature": 0})])?;
     params.max_tokens = Some(n_predict);
@@ -52,7 +44,16 @@ fn main() -> anyhow::Result<()> {
             "decoded_tokens": g.completion_tokens,
             "decode_tok_s": g.completion_tokens as f64 * 1000.0 / g.predicted_ms,
             "text": g.text,
+            "peak_rss_mb": peak_rss_mb(),
         })
     );
     Ok(())
+}
+
+/// The process's peak resident memory (VmHWM), in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }

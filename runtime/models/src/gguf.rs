@@ -56,6 +56,15 @@ impl Meta {
         }
     }
 
+    pub fn bool(&self, key: &str) -> anyhow::Result<bool> {
+        match self.get(key)? {
+            Value::Bool(b) => Ok(*b),
+            v => int(v)
+                .map(|i| i != 0)
+                .with_context(|| format!("GGUF metadata `{key}` is not a boolean")),
+        }
+    }
+
     pub fn strings(&self, key: &str) -> anyhow::Result<Vec<String>> {
         match self.get(key)? {
             Value::Array(items) => items

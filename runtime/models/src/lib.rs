@@ -56,7 +56,7 @@ impl Loaded {
             .str("tokenizer.chat_template")
             .ok()
             .or(entry.prompt_template())
-            .unwrap_or(template::FALLBACK)
+            .unwrap_or_else(|| template::fallback(|t| tok.has_token(t)))
             .to_string();
         let template = ChatTemplate::new(&source)?;
         tracing::info!(
@@ -95,7 +95,7 @@ impl Loaded {
                 self.tok.bos.as_deref(),
                 self.tok.eos.as_deref(),
             )?;
-            let ids = self.tok.encode(&prompt)?;
+            let ids = self.tok.encode_prompt(&prompt)?;
             let first = usize::from(messages.first().is_some_and(|m| m["role"] == "system"));
             match budget {
                 Some(b) if ids.len() > b && messages.len() > first + 1 => {

@@ -1,14 +1,20 @@
-//! The llama family of decoders (llama, qwen2, qwen3, phi3) from GGUF, with a KV
-//! cache that can be cut back to a shared prefix, so a follow-up turn only
-//! pays for its new tokens.
+//! The llama family of decoders (llama, qwen2, qwen3, phi3, gemma3) from
+//! GGUF, with a KV cache that can be cut back to a shared prefix, so a
+//! follow-up turn only pays for its new tokens.
 //!
 //! Written here rather than taken from candle-transformers because Candle's
-//! quantized models keep their cache private (no prefix reuse) and size
-//! their rotary tables to a fixed 4096 or 131072 positions.
+//! quantized models keep their cache private (no prefix reuse), size their
+//! rotary tables to a fixed 4096 or 131072 positions, and its Gemma3 uses
+//! SiLU where Gemma uses GELU and has no sliding window when decoding.
+//!
+//! Gemma3 differs from llama in a handful of places, each a field of
+//! [`Config`] or an optional tensor: embeddings scaled by √n_embd, GELU,
+//! norms after attention and after the MLP, and five of every six layers
+//! attending to a sliding window with their own rotary base.
 
 use candle_core::quantized::{QMatMul, QTensor, gguf_file};
 use candle_core::{D, DType, Device, Module, Result, Tensor};
-use candle_nn::Embedding;
+use std::sync::Arc;
 
 use crate::gguf::Meta;
 
@@ -26,14 +32,26 @@ pub struct Config {
     pub rope_neox: bool,
     pub eps: f64,
     pub context_length: usize,
+    /// Positions are divided by this (linear rope scaling) in global layers.
+    pub rope_scale: f32,
+    /// Scale applied to attention scores.
+    pub attn_scale: f64,
+    /// Gemma: embeddings times √n_embd, GELU in the MLP.
+    pub gemma: bool,
+    /// Local attention: (window, every how many layers one is global,
+    /// rotary base of the local layers).
+    pub sliding: Option<(usize, usize, f32)>,
 }
 
 impl Config {
     pub fn from_meta(meta: &Meta) -> anyhow::Result<Config> {
         let arch = meta.arch()?;
-        if !matches!(arch.as_str(), "llama" | "qwen2" | "qwen3" | "phi3") {
+        if !matches!(
+            arch.as_str(),
+            "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3"
+        ) {
             anyhow::bail!(
-                "unsupported model architecture '{arch}' (supported: llama, qwen2, qwen3, phi3)"
+                "unsupported model architecture '{arch}' (supported: llama, qwen2, qwen3, phi3, gemma3)"
             );
         }
         let k = |s: &str| format!("{arch}.{s}");
@@ -42,8 +60,26 @@ impl Config {
         let head_dim = meta
             .usize(&k("attention.key_length"))
             .unwrap_or(n_embd / n_head);
+        let n_layer = meta.usize(&k("block_count"))?;
+        let gemma = arch == "gemma3";
+        // llama.cpp's values: Gemma3 27B scales queries by the model width
+        // per head, the others by the head size; local layers use base
+        // 10000, and one layer in six is global.
+        let attn_scale = if gemma && n_layer == 62 {
+            1.0 / ((n_embd / n_head) as f64).sqrt()
+        } else {
+            1.0 / (head_dim as f64).sqrt()
+        };
+        let sliding = match meta.usize(&k("attention.sliding_window")) {
+            Ok(w) if gemma => Some((w, 6, 10_000.0)),
+            _ => None,
+        };
+        let rope_scale = match meta.str(&k("rope.scaling.type")) {
+            Ok("linear") => meta.f32(&k("rope.scaling.factor")).unwrap_or(1.0),
+            _ => 1.0,
+        };
         Ok(Config {
-            n_layer: meta.usize(&k("block_count"))?,
+            n_layer,
             n_head,
             n_kv_head: meta.usize(&k("attention.head_count_kv")).unwrap_or(n_head),
             n_embd,
@@ -57,6 +93,10 @@ impl Config {
                 .f32(&k("attention.layer_norm_rms_epsilon"))
                 .unwrap_or(1e-5) as f64,
             context_length: meta.usize(&k("context_length")).unwrap_or(2048),
+            rope_scale,
+            attn_scale,
+            gemma,
+            sliding,
             arch,
         })
     }
@@ -94,6 +134,11 @@ struct Layer {
     q_norm: Option<RmsNorm>,
     k_norm: Option<RmsNorm>,
     wo: QMatMul,
+    /// Gemma: norms of the attention and MLP outputs.
+    post_attn_norm: Option<RmsNorm>,
+    post_ffn_norm: Option<RmsNorm>,
+    /// Attends to the sliding window only.
+    local: bool,
     ffn_norm: RmsNorm,
     ffn: GateUp,
     down: QMatMul,
@@ -101,14 +146,23 @@ struct Layer {
     cache: Option<(Tensor, Tensor)>,
 }
 
+/// Rotary tables: cos and sin, (positions, rope_dim / 2).
+struct Rope {
+    cos: Tensor,
+    sin: Tensor,
+}
+
 pub struct Model {
     pub config: Config,
-    embed: Embedding,
+    /// Token embeddings, kept quantized: rows are dequantized on lookup
+    /// (Gemma3's table would be 670 MB as f32).
+    embed: Arc<QTensor>,
     layers: Vec<Layer>,
     norm: RmsNorm,
     output: QMatMul,
-    cos: Tensor,
-    sin: Tensor,
+    rope: Rope,
+    /// The local layers' tables, when their base differs.
+    rope_local: Option<Rope>,
     device: Device,
     /// How many positions the KV cache holds.
     cached: usize,
@@ -135,12 +189,11 @@ impl Model {
                 eps: eps as f32,
             })
         };
-        let embd_q = w.get("token_embd.weight")?;
-        let embed = Embedding::new(embd_q.dequantize(device)?, config.n_embd);
+        let embed = Arc::new(w.get("token_embd.weight")?);
         let output = match w.opt("output.weight") {
             Some(o) => QMatMul::from_qtensor(o)?,
             // Tied embeddings.
-            None => QMatMul::from_qtensor(embd_q)?,
+            None => QMatMul::from_arc(embed.clone())?,
         };
         let final_norm = norm(w.get("output_norm.weight")?, config.eps)?;
         let mut layers = Vec::with_capacity(config.n_layer);
@@ -169,6 +222,17 @@ impl Model {
                     .map(|q| norm(q, config.eps))
                     .transpose()?,
                 wo: QMatMul::from_qtensor(w.get(&p("attn_output.weight"))?)?,
+                post_attn_norm: w
+                    .opt(&p("post_attention_norm.weight"))
+                    .map(|q| norm(q, config.eps))
+                    .transpose()?,
+                post_ffn_norm: w
+                    .opt(&p("post_ffw_norm.weight"))
+                    .map(|q| norm(q, config.eps))
+                    .transpose()?,
+                local: config
+                    .sliding
+                    .is_some_and(|(_, every, _)| (i + 1) % every != 0),
                 ffn_norm: norm(w.get(&p("ffn_norm.weight"))?, config.eps)?,
                 ffn: match w.opt(&p("ffn_gate.weight")) {
                     Some(gate) => GateUp::Separate(
@@ -181,15 +245,25 @@ impl Model {
                 cache: None,
             });
         }
-        let (cos, sin) = rope_tables(config.rope_dim, config.rope_base, max_positions, device)?;
+        let rope = rope_tables(
+            config.rope_dim,
+            config.rope_base,
+            config.rope_scale,
+            max_positions,
+            device,
+        )?;
+        let rope_local = config
+            .sliding
+            .map(|(_, _, base)| rope_tables(config.rope_dim, base, 1.0, max_positions, device))
+            .transpose()?;
         Ok(Model {
             config,
             embed,
             layers,
             norm: final_norm,
             output,
-            cos,
-            sin,
+            rope,
+            rope_local,
             device: device.clone(),
             cached: 0,
         })
@@ -197,7 +271,7 @@ impl Model {
 
     /// Positions the rotary tables cover.
     pub fn max_positions(&self) -> usize {
-        self.cos.dim(0).unwrap_or(0)
+        self.rope.cos.dim(0).unwrap_or(0)
     }
 
     /// How many positions the KV cache holds.
@@ -233,19 +307,35 @@ impl Model {
             );
         }
         let input = Tensor::new(tokens, &self.device)?.unsqueeze(0)?;
-        let mut x = self.embed.forward(&input)?;
-        let mask = if seq > 1 {
-            Some(causal_mask(seq, pos, &self.device)?)
-        } else {
-            None
-        };
-        let cos = self.cos.narrow(0, pos, seq)?;
-        let sin = self.sin.narrow(0, pos, seq)?;
+        let mut x = self.embed.embedding(&input)?;
         let c = &self.config;
+        if c.gemma {
+            x = (x * (c.n_embd as f64).sqrt())?;
+        }
+        let causal = mask(seq, pos, None, &self.device)?;
+        let window = c.sliding.map(|(w, _, _)| w);
+        let local_mask = match window {
+            Some(_) => mask(seq, pos, window, &self.device)?,
+            None => causal.clone(),
+        };
+        let narrow = |r: &Rope| -> Result<(Tensor, Tensor)> {
+            Ok((r.cos.narrow(0, pos, seq)?, r.sin.narrow(0, pos, seq)?))
+        };
+        let global = narrow(&self.rope)?;
+        let local = self.rope_local.as_ref().map(narrow).transpose()?;
         for layer in &mut self.layers {
             let residual = x.clone();
             let h = layer.attn_norm.forward(&x)?;
-            let h = attention(layer, c, &h, mask.as_ref(), &cos, &sin)?;
+            let (m, (cos, sin)) = match (layer.local, &local) {
+                (true, Some(l)) => (local_mask.as_ref(), l),
+                (true, None) => (local_mask.as_ref(), &global),
+                (false, _) => (causal.as_ref(), &global),
+            };
+            let h = attention(layer, c, &h, m, cos, sin)?;
+            let h = match &layer.post_attn_norm {
+                Some(n) => n.forward(&h)?,
+                None => h,
+            };
             let x1 = (h + residual)?;
             let h = layer.ffn_norm.forward(&x1)?;
             let (gate, up) = match &layer.ffn {
@@ -256,7 +346,16 @@ impl Model {
                     (y.narrow(D::Minus1, 0, n)?, y.narrow(D::Minus1, n, n)?)
                 }
             };
-            let h = layer.down.forward(&(candle_nn::ops::silu(&gate)? * up)?)?;
+            let act = if c.gemma {
+                gate.gelu()?
+            } else {
+                candle_nn::ops::silu(&gate)?
+            };
+            let h = layer.down.forward(&(act * up)?)?;
+            let h = match &layer.post_ffn_norm {
+                Some(n) => n.forward(&h)?,
+                None => h,
+            };
             x = (h + x1)?;
         }
         self.cached = pos + seq;
@@ -329,8 +428,7 @@ fn attention(
     let rep = c.n_head / c.n_kv_head;
     let k = repeat_kv(k, rep)?;
     let v = repeat_kv(v, rep)?;
-    let scale = 1.0 / (c.head_dim as f64).sqrt();
-    let att = (q.matmul(&k.t()?)? * scale)?;
+    let att = (q.matmul(&k.t()?)? * c.attn_scale)?;
     let att = match mask {
         Some(m) => att.broadcast_add(m)?,
         None => att,
@@ -372,21 +470,36 @@ fn repeat_kv(x: Tensor, n: usize) -> Result<Tensor> {
 }
 
 /// Additive mask for `seq` new tokens after `pos` cached ones: 0 where a
-/// token may look, -inf where it may not (the future).
-fn causal_mask(seq: usize, pos: usize, device: &Device) -> Result<Tensor> {
+/// token may look, -inf where it may not (the future, and with a `window`,
+/// positions that far back or further). None when nothing is masked.
+fn mask(seq: usize, pos: usize, window: Option<usize>, device: &Device) -> Result<Option<Tensor>> {
     let total = pos + seq;
+    let window = window.unwrap_or(usize::MAX);
+    if seq == 1 && total <= window {
+        return Ok(None);
+    }
     let mask: Vec<f32> = (0..seq)
-        .flat_map(|i| (0..total).map(move |j| if j > pos + i { f32::NEG_INFINITY } else { 0.0 }))
+        .flat_map(|i| {
+            (0..total).map(move |j| {
+                let q = pos + i;
+                if j > q || q - j >= window {
+                    f32::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
+        })
         .collect();
-    Tensor::from_slice(&mask, (seq, total), device)
+    Tensor::from_slice(&mask, (seq, total), device).map(Some)
 }
 
 fn rope_tables(
     dim: usize,
     base: f32,
+    scale: f32,
     positions: usize,
     device: &Device,
-) -> Result<(Tensor, Tensor)> {
+) -> Result<Rope> {
     let inv: Vec<f32> = (0..dim)
         .step_by(2)
         .map(|i| 1.0 / base.powf(i as f32 / dim as f32))
@@ -395,8 +508,12 @@ fn rope_tables(
     let t = Tensor::arange(0u32, positions as u32, device)?
         .to_dtype(DType::F32)?
         .reshape((positions, 1))?;
+    let t = (t / scale as f64)?;
     let freqs = t.matmul(&inv)?;
-    Ok((freqs.cos()?, freqs.sin()?))
+    Ok(Rope {
+        cos: freqs.cos()?,
+        sin: freqs.sin()?,
+    })
 }
 
 /// The index of the largest logit.

@@ -8,6 +8,21 @@ use serde_json::Value;
 /// Used when neither the GGUF nor model.json has a template: ChatML.
 pub const FALLBACK: &str = "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
+/// The fallback for Gemma vocabularies (`<start_of_turn>`), whose base
+/// models ship without a template: Gemma's turn format, with system text
+/// put at the start of the next user turn, as Gemma's own template does.
+pub const GEMMA_FALLBACK: &str = "{{ bos_token }}{% set ns = namespace(sys='') %}{% for message in messages %}{% if message.role == 'system' %}{% set ns.sys = ns.sys + message.content + '\n\n' %}{% else %}<start_of_turn>{{ 'model' if message.role == 'assistant' else 'user' }}\n{{ ns.sys }}{{ message.content | trim }}<end_of_turn>\n{% set ns.sys = '' %}{% endif %}{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}";
+
+/// The documented fallback for a vocabulary: Gemma's format where its turn
+/// tokens exist, ChatML otherwise.
+pub fn fallback(has_token: impl Fn(&str) -> bool) -> &'static str {
+    if has_token("<start_of_turn>") && has_token("<end_of_turn>") {
+        GEMMA_FALLBACK
+    } else {
+        FALLBACK
+    }
+}
+
 pub struct ChatTemplate {
     env: Environment<'static>,
 }
@@ -143,6 +158,30 @@ mod tests {
             out,
             "<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\n"
         );
+    }
+
+    #[test]
+    fn gemma_fallback_folds_the_system_turn_into_the_user_turn() {
+        let t = ChatTemplate::new(GEMMA_FALLBACK).unwrap();
+        let out = t
+            .render(
+                &[
+                    json!({"role": "system", "content": "Be brief."}),
+                    json!({"role": "user", "content": "Hi"}),
+                    json!({"role": "assistant", "content": "Hello."}),
+                    json!({"role": "user", "content": "Bye"}),
+                ],
+                None,
+                Some("<bos>"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            "<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n"
+        );
+        assert_eq!(fallback(|t| t.ends_with("_of_turn>")), GEMMA_FALLBACK);
+        assert_eq!(fallback(|_| false), FALLBACK);
     }
 
     #[test]

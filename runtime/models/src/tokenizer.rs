@@ -5,12 +5,24 @@
 //! rebuilt with the pre-tokenizer llama.cpp uses for the file's
 //! `tokenizer.ggml.pre`, and no prefix space: Candle's own GGUF builder adds
 //! one and gets SmolLM2's ids wrong.
+//!
+//! SentencePiece vocabularies (`tokenizer.ggml.model` "llama": Gemma,
+//! TinyLlama, Mistral) carry scores instead of merges. llama.cpp merges the
+//! adjacent pair whose joined text is the highest-scoring token, then falls
+//! back to `<0xNN>` byte tokens for what is left; a BPE whose merges are every
+//! split of every token, ranked by that token's score, with byte fallback,
+//! does the same.
 
 use std::path::Path;
 
 use anyhow::Context;
+use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
+use tokenizers::decoders::fuse::Fuse;
+use tokenizers::decoders::sequence::Sequence as DecoderSequence;
+use tokenizers::decoders::strip::Strip;
 use tokenizers::models::bpe::BPE;
+use tokenizers::normalizers::{Prepend, Replace};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
@@ -37,6 +49,9 @@ pub struct Tok {
     inner: Tokenizer,
     pub bos: Option<String>,
     pub eos: Option<String>,
+    /// Whether a prompt starts with BOS (`tokenizer.ggml.add_bos_token`;
+    /// llama.cpp's default: yes for SentencePiece, no for byte-level BPE).
+    pub add_bos: Option<u32>,
     /// Ids that end generation: EOS and end-of-turn tokens.
     pub stop_ids: Vec<u32>,
 }
@@ -54,6 +69,13 @@ impl Tok {
         let tokens = meta.strings("tokenizer.ggml.tokens").unwrap_or_default();
         let name = |key: &str| meta.usize(key).ok().and_then(|i| tokens.get(i).cloned());
         let bos = name("tokenizer.ggml.bos_token_id");
+        let spm = meta.str("tokenizer.ggml.model").ok() == Some("llama");
+        let add_bos = meta
+            .bool("tokenizer.ggml.add_bos_token")
+            .unwrap_or(spm)
+            .then(|| meta.usize("tokenizer.ggml.bos_token_id").ok())
+            .flatten()
+            .map(|id| id as u32);
         let eos = name("tokenizer.ggml.eos_token_id");
         let mut stop_ids: Vec<u32> = Vec::new();
         for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"] {
@@ -72,6 +94,7 @@ impl Tok {
             inner,
             bos,
             eos,
+            add_bos,
             stop_ids,
         })
     }
@@ -87,6 +110,23 @@ impl Tok {
             .to_vec())
     }
 
+    /// Whether the vocabulary has this token.
+    pub fn has_token(&self, text: &str) -> bool {
+        self.inner.token_to_id(text).is_some()
+    }
+
+    /// Token ids of a rendered prompt: BOS first when the vocabulary asks
+    /// for it and the template did not already write it.
+    pub fn encode_prompt(&self, text: &str) -> anyhow::Result<Vec<u32>> {
+        let mut ids = self.encode(text)?;
+        if let Some(bos) = self.add_bos
+            && ids.first() != Some(&bos)
+        {
+            ids.insert(0, bos);
+        }
+        Ok(ids)
+    }
+
     /// Text of `ids`, control tokens left out.
     pub fn decode(&self, ids: &[u32]) -> anyhow::Result<String> {
         self.inner
@@ -96,15 +136,101 @@ impl Tok {
 }
 
 fn from_gguf(meta: &Meta) -> anyhow::Result<Tokenizer> {
-    let model = meta.str("tokenizer.ggml.model").unwrap_or("gpt2");
-    if model != "gpt2" {
-        anyhow::bail!(
-            "tokenizer model '{model}' is not supported yet (byte-level BPE 'gpt2' is); put a tokenizer.json beside the weights"
-        );
-    }
     let tokens = meta.strings("tokenizer.ggml.tokens")?;
-    let merges = meta.strings("tokenizer.ggml.merges")?;
     let types = meta.ints("tokenizer.ggml.token_type").unwrap_or_default();
+    let mut tok = match meta.str("tokenizer.ggml.model").unwrap_or("gpt2") {
+        "gpt2" => byte_level_bpe(meta, &tokens)?,
+        "llama" => sentencepiece(meta, &tokens, &types)?,
+        model => anyhow::bail!(
+            "tokenizer model '{model}' is not supported (byte-level BPE 'gpt2' and SentencePiece 'llama' are); put a tokenizer.json beside the weights"
+        ),
+    };
+    // Control (3) and user-defined (4) tokens are matched whole in text.
+    let specials: Vec<AddedToken> = tokens
+        .iter()
+        .zip(types.iter())
+        .filter(|(_, t)| **t == 3 || **t == 4)
+        .map(|(s, t)| AddedToken::from(s.clone(), *t == 3))
+        .collect();
+    tok.add_special_tokens(specials)
+        .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+    Ok(tok)
+}
+
+/// llama.cpp's token types.
+const NORMAL: i64 = 1;
+
+fn sentencepiece(meta: &Meta, tokens: &[String], types: &[i64]) -> anyhow::Result<Tokenizer> {
+    let scores = meta.floats("tokenizer.ggml.scores")?;
+    anyhow::ensure!(
+        scores.len() == tokens.len(),
+        "tokenizer.ggml.scores has {} entries for {} tokens",
+        scores.len(),
+        tokens.len()
+    );
+    let vocab: tokenizers::models::bpe::Vocab = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), i as u32))
+        .collect();
+    // Every way to build a normal token from two tokens is a merge, ranked
+    // by the joined token's score (higher first; ties by id).
+    let mut ranked: Vec<(f32, u32, &str, &str)> = Vec::new();
+    for (id, text) in tokens.iter().enumerate() {
+        if types.get(id).is_some_and(|t| *t != NORMAL) {
+            continue;
+        }
+        for (cut, _) in text.char_indices().skip(1) {
+            let (a, b) = text.split_at(cut);
+            if vocab.contains_key(a) && vocab.contains_key(b) {
+                ranked.push((scores[id], id as u32, a, b));
+            }
+        }
+    }
+    ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    let merges = ranked
+        .into_iter()
+        .map(|(_, _, a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let unk = meta
+        .usize("tokenizer.ggml.unknown_token_id")
+        .ok()
+        .and_then(|i| tokens.get(i).cloned());
+    let mut bpe = BPE::builder()
+        .vocab_and_merges(vocab, merges)
+        .byte_fallback(true)
+        .fuse_unk(true);
+    if let Some(unk) = unk {
+        bpe = bpe.unk_token(unk);
+    }
+    let bpe = bpe.build().map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+    let mut tok = Tokenizer::new(bpe);
+    let space_prefix = meta.bool("tokenizer.ggml.add_space_prefix").unwrap_or(true);
+    let replace = Replace::new(" ", "\u{2581}").map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+    let mut decoders = vec![
+        Replace::new("\u{2581}", " ")
+            .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?
+            .into(),
+        ByteFallback::default().into(),
+        Fuse::default().into(),
+    ];
+    if space_prefix {
+        tok.with_normalizer(Some(tokenizers::normalizers::Sequence::new(vec![
+            Prepend::new("\u{2581}".into()).into(),
+            replace.into(),
+        ])))
+        .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+        decoders.push(Strip::new(' ', 1, 0).into());
+    } else {
+        tok.with_normalizer(Some(replace))
+            .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+    }
+    tok.with_decoder(Some(DecoderSequence::new(decoders)));
+    Ok(tok)
+}
+
+fn byte_level_bpe(meta: &Meta, tokens: &[String]) -> anyhow::Result<Tokenizer> {
+    let merges = meta.strings("tokenizer.ggml.merges")?;
     let vocab: tokenizers::models::bpe::Vocab = tokens
         .iter()
         .enumerate()
@@ -142,15 +268,6 @@ fn from_gguf(meta: &Meta) -> anyhow::Result<Tokenizer> {
     };
     tok.with_pre_tokenizer(Some(pre));
     tok.with_decoder(Some(ByteLevelDecoder::default()));
-    // Control (3) and user-defined (4) tokens are matched whole in text.
-    let specials: Vec<AddedToken> = tokens
-        .iter()
-        .zip(types.iter())
-        .filter(|(_, t)| **t == 3 || **t == 4)
-        .map(|(s, t)| AddedToken::from(s.clone(), *t == 3))
-        .collect();
-    tok.add_special_tokens(specials)
-        .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
     Ok(tok)
 }
 

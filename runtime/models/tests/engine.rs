@@ -44,7 +44,7 @@ fn text(r: &Value) -> String {
 async fn import_writes_model_json_with_gguf_defaults() {
     let (t, _engine) = setup();
     let e = folder::load(&t.path().join("models/tiny")).unwrap();
-    assert_eq!(e.json["name"], "Tiny Random Llama");
+    assert_eq!(e.json["name"], "Tiny Random llama");
     assert_eq!(e.json["format"], "gguf");
     assert_eq!(e.json["engine"], "candle");
     assert_eq!(e.json["settings"]["ctx_len"], tiny::CONTEXT);
@@ -347,4 +347,60 @@ async fn max_prompt_tokens_drops_the_oldest_turns() {
     let cut_tokens = cut["usage"]["prompt_tokens"].as_u64().unwrap();
     assert!(cut_tokens <= 40, "{cut_tokens}");
     assert!(cut_tokens < full_tokens);
+}
+
+/// Logits of the last token of `ids`: one pass over all of them, or the
+/// first `split` in one pass and the rest one at a time through the cache.
+/// `window: false` turns Gemma3's sliding window off.
+fn last_logits(path: &std::path::Path, ids: &[u32], split: usize, window: bool) -> Vec<f32> {
+    let (content, mut file) = jan_models::gguf::read_header(path).unwrap();
+    let meta = jan_models::gguf::Meta(content.metadata.clone());
+    let mut config = jan_models::llama::Config::from_meta(&meta).unwrap();
+    if !window {
+        config.sliding = None;
+    }
+    let mut model =
+        jan_models::llama::Model::load(&content, &mut file, config, 256, &candle_core::Device::Cpu)
+            .unwrap();
+    let mut logits = model.forward(&ids[..split]).unwrap();
+    for id in &ids[split..] {
+        logits = model.forward(&[*id]).unwrap();
+    }
+    logits.to_vec1().unwrap()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Every architecture's decode path (one token against the cache) agrees
+/// with its prompt path (all tokens at once), also past Gemma3's sliding
+/// window, where Candle's own Gemma3 goes wrong.
+#[test]
+fn decoding_through_the_cache_equals_one_pass_for_every_architecture() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<u32> = (0..5 * tiny::WINDOW as u32)
+        .map(|i| (i * 37) % 256)
+        .collect();
+    for arch in ["llama", "phi3", "gemma3"] {
+        let path = dir.path().join(format!("{arch}.gguf"));
+        tiny::write_arch(&path, 11, arch).unwrap();
+        let whole = last_logits(&path, &ids, ids.len(), true);
+        let stepped = last_logits(&path, &ids, 3, true);
+        assert!(whole.iter().all(|x| x.is_finite()), "{arch}");
+        let d = max_diff(&whole, &stepped);
+        assert!(d < 1e-3, "{arch}: prompt and decode paths differ by {d}");
+    }
+    // The window is applied on both paths: without it, the logits change.
+    let path = dir.path().join("gemma3.gguf");
+    for split in [ids.len(), 3] {
+        let d = max_diff(
+            &last_logits(&path, &ids, split, true),
+            &last_logits(&path, &ids, split, false),
+        );
+        assert!(d > 1e-3, "the window changed nothing (split {split})");
+    }
 }
