@@ -72,12 +72,38 @@ async function deliver(req, value) {
     }
     return;
   }
+  if (value && typeof value === "object" && Array.isArray(value.tool_calls) && value.tool_calls.length > 0) {
+    let calls;
+    try {
+      calls = value.tool_calls.map(toolCall);
+    } catch (e) {
+      fail(req, e);
+      return;
+    }
+    finish(req);
+    ops.op_jan_reply(req.id, "tool_calls", calls);
+    ops.op_jan_reply(req.id, "done", typeof value.content === "string" ? value.content : "");
+    return;
+  }
   if (value && typeof value === "object" && typeof value.content === "string") {
     finish(req);
     ops.op_jan_reply(req.id, "done", value.content);
     return;
   }
-  fail(req, new TypeError("the reply must be a string, { content }, or an async iterable of strings; got " + JSON.stringify(value)));
+  fail(req, new TypeError("the reply must be a string, { content }, { tool_calls }, or an async iterable of strings; got " + JSON.stringify(value)));
+}
+
+// One of a reply's tool calls, in OpenAI's shape: `{ name, arguments }` or
+// `{ function: { name, arguments } }`; arguments as an object or a JSON
+// string; an id is made up when missing.
+function toolCall(c) {
+  const fn = c && typeof c === "object" ? (c.function ?? c) : undefined;
+  if (!fn || typeof fn.name !== "string" || fn.name === "") {
+    throw new TypeError("each tool call needs a function name; got " + JSON.stringify(c));
+  }
+  const args = fn.arguments === undefined ? "{}" : typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments);
+  const id = typeof c.id === "string" && c.id !== "" ? c.id : "call_" + crypto.randomUUID().replaceAll("-", "").slice(0, 24);
+  return { id, type: "function", function: { name: fn.name, arguments: args } };
 }
 
 // The seed's pattern: a handler answers by emitting on its own topic.

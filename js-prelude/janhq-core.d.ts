@@ -5,6 +5,23 @@ declare module "@janhq/core" {
   export interface Message {
     role: "system" | "user" | "assistant" | "tool";
     content: string;
+    /** On an assistant turn that called tools (a run resumed after outputs). */
+    tool_calls?: ToolCall[];
+    /** On a `tool` message: the call this output answers. */
+    tool_call_id?: string;
+  }
+
+  /** A function the assistant asks the caller to run (OpenAI's shape). */
+  export interface ToolCall {
+    id: string;
+    type: "function";
+    function: { name: string; arguments: string };
+  }
+
+  /** A tool the caller offers (OpenAI's `tools` entries). */
+  export interface Tool {
+    type: string;
+    function?: { name: string; description?: string; parameters?: unknown };
   }
 
   /** A user turn, delivered on `assistant:<id>`. */
@@ -15,10 +32,22 @@ declare module "@janhq/core" {
     messages: Message[];
     instructions: string | null;
     model: string | null;
+    /** The run's tools (the assistant's `tools`). */
+    tools: Tool[];
   }
 
-  /** What a handler may return (or emit on its own topic) as the answer. */
-  export type Reply = string | { content: string } | AsyncIterable<string>;
+  /**
+   * What a handler may return (or emit on its own topic) as the answer.
+   * `tool_calls` puts an API run in `requires_action` until the client
+   * submits the outputs; the handler is then asked again with the calls and
+   * their outputs at the end of `messages`. Calls may be `{ name, arguments }`
+   * with arguments as an object; ids are made up when missing.
+   */
+  export type Reply =
+    | string
+    | { content: string }
+    | { content?: string; tool_calls: Array<Partial<ToolCall> | { name: string; arguments?: unknown }> }
+    | AsyncIterable<string>;
 
   export type Handler = (payload: any, meta: { topic: string; source: string }) => unknown;
 

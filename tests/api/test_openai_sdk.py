@@ -1,8 +1,11 @@
 """The official openai Python SDK against a real `jan serve`, unmocked."""
+import json
+import shutil
+
 import openai
 import pytest
 
-from conftest import EMBED_MODEL, MODEL, Server
+from conftest import EMBED_MODEL, MODEL, REPO, Server
 
 QUESTION = "What is the capital of France? Answer in one word."
 
@@ -294,3 +297,87 @@ def test_concurrent_runs_on_different_threads(client):
     for t in threads:
         reply = client.beta.threads.messages.list(t.id, order="desc").data[0]
         assert reply.role == "assistant" and "Paris" in reply.content[0].text.value
+
+
+def weather_assistant(data_dir):
+    """The example assistant that calls a get_weather tool, added on disk."""
+    dest = data_dir / "assistants" / "weather"
+    if not dest.exists():
+        shutil.copytree(REPO / "assistants" / "examples" / "weather", dest)
+    return "weather"
+
+
+def test_tool_calls_wait_for_outputs_then_complete(client, data_dir):
+    a = weather_assistant(data_dir)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "What is the weather in Oslo?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a, poll_interval_ms=100)
+    assert run.status == "requires_action", run.last_error
+    assert run.required_action.type == "submit_tool_outputs"
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    assert [c.function.name for c in calls] == ["get_weather"]
+    assert json.loads(calls[0].function.arguments) == {"city": "Oslo"}
+    assert calls[0].id.startswith("call_") and run.expires_at >= run.created_at + 590
+    # The thread is busy while the run waits; outputs must match the calls.
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.runs.create(thread_id=thread.id, assistant_id=a)
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": "call_nope", "output": "x"}]
+        )
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": calls[0].id, "output": "sunny, 21 °C"}], poll_interval_ms=100,
+    )
+    assert run.status == "completed", run.last_error
+    assert run.required_action is None
+    reply = client.beta.threads.messages.list(thread.id, run_id=run.id).data[0]
+    assert reply.content[0].text.value == "The weather in Oslo: sunny, 21 °C"
+    steps = client.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data
+    assert [s.type for s in steps] == ["tool_calls", "message_creation"]
+    assert steps[0].step_details.tool_calls[0].function.output == "sunny, 21 °C"
+    # Submitting again is refused: the run no longer waits.
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": calls[0].id, "output": "x"}]
+        )
+
+
+def test_tool_calls_streamed_and_cancelled(client, data_dir):
+    from openai import AssistantEventHandler
+
+    class Handler(AssistantEventHandler):
+        def __init__(self):
+            super().__init__()
+            self.events, self.text, self.waiting = [], "", None
+
+        def on_event(self, event):
+            self.events.append(event.event)
+            if event.event == "thread.run.requires_action":
+                self.waiting = event.data
+
+        def on_text_delta(self, delta, snapshot):
+            self.text += delta.value
+
+    a = weather_assistant(data_dir)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather in Lima?"}])
+    h = Handler()
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=a, event_handler=h) as s:
+        s.until_done()
+    assert h.events[-1] == "thread.run.requires_action", h.events
+    assert "thread.message.created" not in h.events
+    call = h.waiting.required_action.submit_tool_outputs.tool_calls[0]
+    h2 = Handler()
+    with client.beta.threads.runs.submit_tool_outputs_stream(
+        thread_id=thread.id, run_id=h.waiting.id,
+        tool_outputs=[{"tool_call_id": call.id, "output": "foggy"}], event_handler=h2,
+    ) as s:
+        s.until_done()
+    assert h2.text == "The weather in Lima: foggy"
+    assert h2.events[-1] == "thread.run.completed", h2.events
+
+    # A waiting run can be cancelled: nothing runs, so it ends at once.
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a, poll_interval_ms=100)
+    assert run.status == "requires_action"
+    assert client.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id).status == "cancelled"
+    steps = client.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id).data
+    assert [s.status for s in steps] == ["cancelled"]

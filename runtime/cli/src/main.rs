@@ -363,6 +363,16 @@ async fn turn(host: &Host, id: &str, ask: Ask) -> anyhow::Result<String> {
     while let Some(piece) = answer.next().await {
         match piece {
             Reply::Meta(_) => {}
+            // The terminal has no functions to run: show what was asked.
+            Reply::ToolCalls(calls) => {
+                for c in calls {
+                    eprintln!(
+                        "[tool call {}({})]",
+                        c["function"]["name"].as_str().unwrap_or("?"),
+                        c["function"]["arguments"].as_str().unwrap_or("")
+                    );
+                }
+            }
             Reply::Delta(d) => {
                 out.write_all(d.as_bytes())?;
                 out.flush()?;

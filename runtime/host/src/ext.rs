@@ -163,6 +163,7 @@ fn op_jan_reply(
     let reply = match kind {
         "delta" => Reply::Delta(value.as_str().unwrap_or_default().to_string()),
         "done" => Reply::Done(value.as_str().unwrap_or_default().to_string()),
+        "tool_calls" => Reply::ToolCalls(value.as_array().cloned().unwrap_or_default()),
         _ => {
             let message = value["message"].as_str().unwrap_or("error").to_string();
             // deno_core has already source-mapped the stack: TypeScript

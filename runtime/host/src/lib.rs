@@ -60,6 +60,9 @@ pub struct Ask {
     /// Sampling parameters for the default answer (`temperature`, `top_p`,
     /// `max_tokens`…); they win over the assistant's and the model's.
     pub parameters: serde_json::Map<String, Value>,
+    /// The tools the caller offers (OpenAI's `tools`); a handler may answer
+    /// with `tool_calls` for them.
+    pub tools: Vec<Value>,
 }
 
 /// The answer to one request, as it arrives.
@@ -79,7 +82,7 @@ impl Answer {
         while let Some(r) = self.next().await {
             match r {
                 Reply::Delta(d) => streamed.push_str(&d),
-                Reply::Meta(_) => {}
+                Reply::Meta(_) | Reply::ToolCalls(_) => {}
                 Reply::Done(t) => return Ok(if t.is_empty() { streamed } else { t }),
                 Reply::Error { message, .. } => return Err(message),
             }
@@ -305,6 +308,7 @@ impl Host {
                     "messages": ask.messages,
                     "instructions": instructions,
                     "model": ask.model,
+                    "tools": ask.tools,
                 }),
             );
             return Ok(self.watch(id, generation, req_id, rx, budget));

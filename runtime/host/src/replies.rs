@@ -14,6 +14,10 @@ pub enum Reply {
     /// Details of a model's answer (the `chat.completion` object: usage,
     /// finish_reason, timings), sent before `Done` by the default answer.
     Meta(serde_json::Value),
+    /// The assistant asks the caller to run functions (OpenAI's
+    /// `tool_calls`: `{id, type: "function", function: {name, arguments}}`,
+    /// `arguments` a JSON string), sent before `Done`.
+    ToolCalls(Vec<serde_json::Value>),
     /// The whole text; the last message of a successful answer.
     Done(String),
     /// The request failed; the last message. `stack` is the JS stack trace,

@@ -130,7 +130,7 @@ events.on("assistant:streamer", (e: { messages: { content: string }[] }) =>
     while let Some(r) = a.next().await {
         match r {
             Reply::Delta(_) => deltas += 1,
-            Reply::Meta(_) => {}
+            Reply::Meta(_) | Reply::ToolCalls(_) => {}
             Reply::Done(t) => done = t,
             Reply::Error { message, .. } => panic!("{message}"),
         }

@@ -181,24 +181,136 @@ fn set_status(s: &AppState, run: &mut Value, status: &str, events: &Events) {
     let thread = run["thread_id"].as_str().unwrap_or_default().to_string();
     let _ = s.store.put_run(&thread, run);
     send(events, &format!("thread.run.{status}"), run);
-    if is_terminal(status) {
+    if is_terminal(status) || status == "requires_action" {
         s.host
             .bus()
             .emit("api", &format!("run.{status}"), run.clone());
     }
 }
 
+/// The tool-call rounds of a run so far, as chat messages for the
+/// assistant: its turn with `tool_calls`, then one `tool` message per output.
+fn tool_rounds(steps: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for step in steps
+        .iter()
+        .filter(|s| s["type"] == "tool_calls" && s["status"] == "completed")
+    {
+        let calls = step["step_details"]["tool_calls"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let asked: Vec<Value> = calls
+            .iter()
+            .map(|c| {
+                json!({"id": c["id"], "type": "function", "function": {
+                    "name": c["function"]["name"], "arguments": c["function"]["arguments"]}})
+            })
+            .collect();
+        out.push(json!({"role": "assistant", "content": "", "tool_calls": asked}));
+        for c in &calls {
+            out.push(json!({"role": "tool", "tool_call_id": c["id"], "content": c["function"]["output"]}));
+        }
+    }
+    out
+}
+
+/// The run's reply message and its `message_creation` step, created when
+/// the first text arrives (a reply that only calls tools has none).
+struct ReplyMessage<'a> {
+    s: &'a AppState,
+    events: &'a Events,
+    run: &'a Value,
+    open: Option<(Value, Value)>,
+}
+
+impl ReplyMessage<'_> {
+    fn get(&mut self) -> &mut (Value, Value) {
+        let (s, events, run) = (self.s, self.events, self.run);
+        self.open.get_or_insert_with(|| {
+            let thread = run["thread_id"].as_str().unwrap_or_default();
+            let run_id = run["id"].as_str().unwrap_or_default();
+            let message = json!({
+                "id": new_id("msg"), "object": "thread.message", "created_at": now(),
+                "thread_id": thread, "role": "assistant", "content": [],
+                "assistant_id": run["assistant_id"], "run_id": run_id,
+                "attachments": [], "metadata": {}, "status": "in_progress",
+                "incomplete_details": null, "completed_at": null, "incomplete_at": null,
+            });
+            let step = new_step(
+                run,
+                json!({"type": "message_creation",
+                "message_creation": {"message_id": message["id"]}}),
+            );
+            let _ = s.store.put_step(thread, run_id, &step);
+            send(events, "thread.run.step.created", &step);
+            send(events, "thread.run.step.in_progress", &step);
+            let _ = s.store.put_message(thread, &message);
+            send(events, "thread.message.created", &message);
+            send(events, "thread.message.in_progress", &message);
+            (message, step)
+        })
+    }
+
+    fn delta(&mut self, text: &str) {
+        let events = self.events;
+        let (message, _) = self.get();
+        send(
+            events,
+            "thread.message.delta",
+            &json!({
+                "id": message["id"], "object": "thread.message.delta",
+                "delta": {"content": [{"index": 0, "type": "text", "text": {"value": text, "annotations": []}}]},
+            }),
+        );
+    }
+}
+
+fn new_step(run: &Value, details: Value) -> Value {
+    json!({
+        "id": new_id("step"), "object": "thread.run.step", "created_at": now(),
+        "run_id": run["id"], "assistant_id": run["assistant_id"], "thread_id": run["thread_id"],
+        "type": details["type"], "status": "in_progress", "cancelled_at": null,
+        "completed_at": null, "expired_at": null, "failed_at": null, "last_error": null,
+        "step_details": details, "usage": null,
+    })
+}
+
+/// Adds one answer's token counts to the run's.
+fn add_usage(run: &mut Value, meta: &Value) -> Value {
+    let u = &meta["usage"];
+    let mut total = json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0});
+    for k in ["prompt_tokens", "completion_tokens", "total_tokens"] {
+        total[k] = (run["usage"][k].as_u64().unwrap_or(0) + u[k].as_u64().unwrap_or(0)).into();
+    }
+    run["usage"] = total.clone();
+    json!({
+        "prompt_tokens": u["prompt_tokens"].as_u64().unwrap_or(0),
+        "completion_tokens": u["completion_tokens"].as_u64().unwrap_or(0),
+        "total_tokens": u["total_tokens"].as_u64().unwrap_or(0),
+    })
+}
+
+/// Executes a queued run: asks the assistant with the thread's history
+/// (and the run's tool-call rounds so far, when it resumes after tool
+/// outputs), and writes the reply message, or stops in `requires_action`
+/// when the assistant calls tools.
 async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch::Receiver<bool>) {
     let thread = run["thread_id"].as_str().unwrap_or_default().to_string();
     let run_id = run["id"].as_str().unwrap_or_default().to_string();
     let assistant_id = run["assistant_id"].as_str().unwrap_or_default().to_string();
-    send(&events, "thread.run.created", &run);
+    let rounds = tool_rounds(&s.store.steps(&thread, &run_id).unwrap_or_default());
+    if rounds.is_empty() {
+        send(&events, "thread.run.created", &run);
+    }
     send(&events, "thread.run.queued", &run);
-    run["started_at"] = now().into();
+    if run["started_at"].is_null() {
+        run["started_at"] = now().into();
+    }
     set_status(&s, &mut run, "in_progress", &events);
 
     // The history the assistant sees: the thread's messages, cut per the
-    // truncation strategy.
+    // truncation strategy, then this run's tool calls and their outputs.
     let mut history: Vec<Value> = s
         .store
         .messages(&thread)
@@ -210,28 +322,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         let keep = history.len().saturating_sub(n as usize);
         history.drain(..keep);
     }
-    let mut message = json!({
-        "id": new_id("msg"), "object": "thread.message", "created_at": now(), "thread_id": thread,
-        "role": "assistant", "content": [], "assistant_id": assistant_id, "run_id": run_id,
-        "attachments": [], "metadata": {}, "status": "in_progress",
-        "incomplete_details": null, "completed_at": null, "incomplete_at": null,
-    });
-    let mut step = json!({
-        "id": new_id("step"), "object": "thread.run.step", "created_at": now(), "run_id": run_id,
-        "assistant_id": assistant_id, "thread_id": thread, "type": "message_creation",
-        "status": "in_progress", "cancelled_at": null, "completed_at": null, "expired_at": null,
-        "failed_at": null, "last_error": null,
-        "step_details": {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
-        "usage": null,
-    });
-    let _ = s
-        .store
-        .put_steps(&thread, &run_id, std::slice::from_ref(&step));
-    send(&events, "thread.run.step.created", &step);
-    send(&events, "thread.run.step.in_progress", &step);
-    let _ = s.store.put_message(&thread, &message);
-    send(&events, "thread.message.created", &message);
-    send(&events, "thread.message.in_progress", &message);
+    history.extend(rounds);
 
     let mut parameters = Map::new();
     for (k, v) in [
@@ -256,28 +347,36 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
             .map(String::from)
             .filter(|m| !m.is_empty()),
         parameters,
+        tools: run["tools"].as_array().cloned().unwrap_or_default(),
+    };
+    let snapshot = run.clone();
+    let mut reply = ReplyMessage {
+        s: &s,
+        events: &events,
+        run: &snapshot,
+        open: None,
     };
     let mut text = String::new();
     let mut meta = Value::Null;
+    let mut calls: Vec<Value> = Vec::new();
     let outcome: Result<(), String> = async {
-        let mut answer = s.host.ask(&assistant_id, ask).await.map_err(|e| e.to_string())?;
+        let mut answer = s
+            .host
+            .ask(&assistant_id, ask)
+            .await
+            .map_err(|e| e.to_string())?;
         loop {
             tokio::select! {
                 piece = answer.next() => match piece {
                     Some(Reply::Delta(d)) => {
-                        send(&events, "thread.message.delta", &json!({
-                            "id": message["id"], "object": "thread.message.delta",
-                            "delta": {"content": [{"index": 0, "type": "text", "text": {"value": d, "annotations": []}}]},
-                        }));
+                        reply.delta(&d);
                         text.push_str(&d);
                     }
                     Some(Reply::Meta(m)) => meta = m,
+                    Some(Reply::ToolCalls(c)) => calls = c,
                     Some(Reply::Done(full)) => {
                         if text.is_empty() && !full.is_empty() {
-                            send(&events, "thread.message.delta", &json!({
-                                "id": message["id"], "object": "thread.message.delta",
-                                "delta": {"content": [{"index": 0, "type": "text", "text": {"value": full, "annotations": []}}]},
-                            }));
+                            reply.delta(&full);
                         }
                         if !full.is_empty() { text = full; }
                         return Ok(());
@@ -292,16 +391,9 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     .await;
 
     let t = now();
-    message["content"] = json!([{"type": "text", "text": {"value": text, "annotations": []}}]);
-    let usage = {
-        let u = &meta["usage"];
-        json!({
-            "prompt_tokens": u["prompt_tokens"].as_u64().unwrap_or(0),
-            "completion_tokens": u["completion_tokens"].as_u64().unwrap_or(0),
-            "total_tokens": u["total_tokens"].as_u64().unwrap_or(0),
-        })
-    };
+    let usage = add_usage(&mut run, &meta);
     let status = match &outcome {
+        Ok(()) if !calls.is_empty() => "requires_action",
         Ok(())
             if meta["choices"][0]["finish_reason"] == "length"
                 && !run["max_completion_tokens"].is_null() =>
@@ -312,50 +404,60 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         Err(e) if e == "\u{0}cancelled" => "cancelled",
         Err(_) => "failed",
     };
-    message["status"] = if status == "completed" {
-        "completed"
-    } else {
-        "incomplete"
-    }
-    .into();
-    if status == "completed" {
-        message["completed_at"] = t.into();
-    } else {
-        message["incomplete_at"] = t.into();
-        message["incomplete_details"] = json!({"reason": if status == "cancelled" { "run_cancelled" } else if status == "incomplete" { "max_tokens" } else { "run_failed" }});
-    }
-    let _ = s.store.put_message(&thread, &message);
-    if status == "completed" {
-        send(&events, "thread.message.completed", &message);
-    } else {
-        send(&events, "thread.message.incomplete", &message);
-    }
-    step["status"] = match status {
-        "completed" | "incomplete" => "completed",
-        other => other,
-    }
-    .into();
-    step[format!(
-        "{}_at",
-        if status == "incomplete" {
-            "completed"
+    // The reply message: always for a finished run; for one that calls
+    // tools, only when it also wrote text.
+    if status != "requires_action" || reply.open.is_some() {
+        let (mut message, mut step) = reply.get().clone();
+        let done = matches!(status, "completed" | "requires_action");
+        message["content"] = json!([{"type": "text", "text": {"value": text, "annotations": []}}]);
+        message["status"] = if done { "completed" } else { "incomplete" }.into();
+        if done {
+            message["completed_at"] = t.into();
         } else {
-            status
+            message["incomplete_at"] = t.into();
+            message["incomplete_details"] = json!({"reason": match status {
+                "cancelled" => "run_cancelled",
+                "incomplete" => "max_tokens",
+                _ => "run_failed",
+            }});
         }
-    )] = t.into();
-    step["usage"] = usage.clone();
-    let _ = s
-        .store
-        .put_steps(&thread, &run_id, std::slice::from_ref(&step));
-    send(
-        &events,
-        &format!(
-            "thread.run.step.{}",
-            step["status"].as_str().unwrap_or("completed")
-        ),
-        &step,
-    );
-    run["usage"] = usage;
+        let _ = s.store.put_message(&thread, &message);
+        send(
+            &events,
+            if done {
+                "thread.message.completed"
+            } else {
+                "thread.message.incomplete"
+            },
+            &message,
+        );
+        let step_status = match status {
+            "completed" | "incomplete" | "requires_action" => "completed",
+            other => other,
+        };
+        step["status"] = step_status.into();
+        step[format!("{step_status}_at")] = t.into();
+        step["usage"] = usage.clone();
+        let _ = s.store.put_step(&thread, &run_id, &step);
+        send(&events, &format!("thread.run.step.{step_status}"), &step);
+    }
+    if status == "requires_action" {
+        let details: Vec<Value> = calls
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c["function"]["output"] = Value::Null;
+                c
+            })
+            .collect();
+        let step = new_step(&run, json!({"type": "tool_calls", "tool_calls": details}));
+        let _ = s.store.put_step(&thread, &run_id, &step);
+        send(&events, "thread.run.step.created", &step);
+        send(&events, "thread.run.step.in_progress", &step);
+        run["required_action"] = json!({"type": "submit_tool_outputs",
+            "submit_tool_outputs": {"tool_calls": calls}});
+        run["expires_at"] = (t + jan_store::TOOL_OUTPUTS_WAIT_SECS).into();
+    }
     match (&outcome, status) {
         (_, "incomplete") => {
             run["incomplete_details"] = json!({"reason": "max_completion_tokens"});
@@ -470,6 +572,22 @@ pub async fn cancel(
             format!("Cannot cancel run with status '{status}'."),
         ));
     }
+    if status == "requires_action" {
+        // Nothing runs while the run waits for tool outputs: it ends now.
+        return s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
+            let t = now();
+            let mut steps = s.store.steps(&thread, &id)?;
+            for st in steps.iter_mut().filter(|st| st["status"] == "in_progress") {
+                st["status"] = "cancelled".into();
+                st["cancelled_at"] = t.into();
+            }
+            s.store.put_steps(&thread, &id, &steps)?;
+            run["required_action"] = Value::Null;
+            run["cancelled_at"] = t.into();
+            set_status(&s, &mut run, "cancelled", &None);
+            Ok(Json(run))
+        });
+    }
     run["status"] = "cancelling".into();
     s.store.put_run(&thread, &run)?;
     if let Some(tx) = s.active.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
@@ -478,18 +596,104 @@ pub async fn cancel(
     Ok(Json(run))
 }
 
+/// `POST …/runs/{id}/submit_tool_outputs`: the outputs of every tool call
+/// the run waits for; the run then resumes (streamed with `stream: true`).
 pub async fn submit_tool_outputs(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let run = s.store.run(&thread, &id)?;
-    Err(ApiError::invalid(
-        None,
-        format!(
-            "Run {id} is not waiting for tool outputs (status '{}').",
-            run["status"].as_str().unwrap_or("")
-        ),
-    ))
+    Body(body): Body,
+) -> ApiResult<Response> {
+    let outputs = match body.get("tool_outputs") {
+        Some(Value::Array(a)) => a.clone(),
+        _ => {
+            return Err(ApiError::invalid(
+                Some("tool_outputs"),
+                "'tool_outputs' must be a list of {tool_call_id, output}",
+            ));
+        }
+    };
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let run = s.store.with_lock(&thread, || -> ApiResult<Value> {
+        let mut run = s.store.run(&thread, &id)?;
+        if run["status"] != "requires_action" {
+            return Err(ApiError::invalid(
+                None,
+                format!(
+                    "Runs in status \"{}\" do not accept tool outputs.",
+                    run["status"].as_str().unwrap_or("")
+                ),
+            ));
+        }
+        let mut given: HashMap<String, String> = HashMap::new();
+        for (i, o) in outputs.iter().enumerate() {
+            let (Some(call), Some(output)) = (o["tool_call_id"].as_str(), o["output"].as_str())
+            else {
+                return Err(ApiError::invalid(
+                    Some(&format!("tool_outputs[{i}]")),
+                    "each tool output needs 'tool_call_id' and 'output' strings",
+                ));
+            };
+            given.insert(call.to_string(), output.to_string());
+        }
+        let mut steps = s.store.steps(&thread, &id)?;
+        let Some(step) = steps
+            .iter_mut()
+            .find(|st| st["type"] == "tool_calls" && st["status"] == "in_progress")
+        else {
+            return Err(ApiError::internal("the run's tool-call step is missing"));
+        };
+        let calls = step["step_details"]["tool_calls"]
+            .as_array_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let mut filled = Vec::new();
+        for mut call in calls {
+            let call_id = call["id"].as_str().unwrap_or_default().to_string();
+            let Some(output) = given.remove(&call_id) else {
+                return Err(ApiError::invalid(
+                    Some("tool_outputs"),
+                    format!("Expected tool outputs for call ids: {call_id} (missing)."),
+                ));
+            };
+            call["function"]["output"] = output.into();
+            filled.push(call);
+        }
+        if let Some(extra) = given.keys().next() {
+            return Err(ApiError::invalid(
+                Some("tool_outputs"),
+                format!("No tool call with id '{extra}' is waiting in this run."),
+            ));
+        }
+        step["step_details"]["tool_calls"] = filled.into();
+        step["status"] = "completed".into();
+        step["completed_at"] = now().into();
+        s.store.put_steps(&thread, &id, &steps)?;
+        run["required_action"] = Value::Null;
+        run["expires_at"] = Value::Null;
+        run["status"] = "queued".into();
+        s.store.put_run(&thread, &run)?;
+        Ok(run)
+    })?;
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    s.active
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, cancel_tx);
+    if stream {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Some(step) = s
+            .store
+            .steps(&thread, run["id"].as_str().unwrap_or_default())?
+            .into_iter()
+            .rfind(|st| st["type"] == "tool_calls")
+        {
+            send(&Some(tx.clone()), "thread.run.step.completed", &step);
+        }
+        tokio::spawn(execute(s, run, Some(tx), cancel_rx));
+        return Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response());
+    }
+    tokio::spawn(execute(s, run.clone(), None, cancel_rx));
+    Ok(Json(run).into_response())
 }
 
 pub async fn list_steps(

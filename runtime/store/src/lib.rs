@@ -59,6 +59,27 @@ pub fn is_terminal(status: &str) -> bool {
     TERMINAL.contains(&status)
 }
 
+/// How long a run waits in `requires_action` for tool outputs before it
+/// expires (OpenAI: ten minutes).
+pub const TOOL_OUTPUTS_WAIT_SECS: u64 = 600;
+
+/// Marks a run `expired` when it waited for tool outputs past its
+/// `expires_at`; its waiting tool-call steps expire with it. Returns whether
+/// it changed.
+fn expire_if_due(run: &mut Value, steps: &mut [Value]) -> bool {
+    let due = run["status"] == "requires_action"
+        && run["expires_at"].as_u64().is_some_and(|t| now() >= t);
+    if due {
+        run["status"] = "expired".into();
+        run["required_action"] = Value::Null;
+        for step in steps.iter_mut().filter(|s| s["status"] == "in_progress") {
+            step["status"] = "expired".into();
+            step["expired_at"] = now().into();
+        }
+    }
+    due
+}
+
 #[derive(Clone)]
 pub struct Store {
     root: PathBuf,
@@ -67,7 +88,9 @@ pub struct Store {
 
 impl Store {
     /// Opens the threads folder. Runs left unfinished by a crash are marked
-    /// `failed`: nothing is left `in_progress` forever.
+    /// `failed`: nothing is left `in_progress` forever. Runs waiting for
+    /// tool outputs keep waiting (the client holds the work) until they
+    /// expire.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
         let store = Store {
             root: root.into(),
@@ -76,7 +99,8 @@ impl Store {
         std::fs::create_dir_all(&store.root)?;
         for thread in store.thread_ids() {
             for mut run in store.runs(&thread).unwrap_or_default() {
-                if !is_terminal(run["status"].as_str().unwrap_or("failed")) {
+                let status = run["status"].as_str().unwrap_or("failed");
+                if !is_terminal(status) && status != "requires_action" {
                     run["status"] = "failed".into();
                     run["failed_at"] = now().into();
                     run["last_error"] = json!({
@@ -236,7 +260,27 @@ impl Store {
         if !path.is_file() {
             return Err(StoreError::NotFound("run", id.to_string()));
         }
-        read_json(&path)
+        let mut run = read_json(&path)?;
+        self.expire(thread, &mut run)?;
+        Ok(run)
+    }
+
+    /// Applies [`expire_if_due`] and saves what changed.
+    fn expire(&self, thread: &str, run: &mut Value) -> Result<()> {
+        if run["status"] != "requires_action" {
+            return Ok(());
+        }
+        let id = run["id"].as_str().unwrap_or_default().to_string();
+        let path = self.run_path(thread, &id)?.with_extension("steps.json");
+        let mut steps = match read_json(&path) {
+            Ok(Value::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        if expire_if_due(run, &mut steps) {
+            self.put_run(thread, run)?;
+            self.put_steps(thread, &id, &steps)?;
+        }
+        Ok(())
     }
 
     pub fn runs(&self, thread: &str) -> Result<Vec<Value>> {
@@ -247,8 +291,9 @@ impl Store {
             if name.ends_with(".json")
                 && !name.ends_with(".steps.json")
                 && !name.starts_with('.')
-                && let Ok(v) = read_json(&e.path())
+                && let Ok(mut v) = read_json(&e.path())
             {
+                self.expire(thread, &mut v)?;
                 out.push(v);
             }
         }
@@ -258,6 +303,16 @@ impl Store {
     pub fn put_steps(&self, thread: &str, run: &str, steps: &[Value]) -> Result<()> {
         let path = self.run_path(thread, run)?.with_extension("steps.json");
         write_json(&path, &Value::Array(steps.to_vec()))
+    }
+
+    /// Adds `step` to the run's steps, or replaces the one with its id.
+    pub fn put_step(&self, thread: &str, run: &str, step: &Value) -> Result<()> {
+        let mut steps = self.steps(thread, run)?;
+        match steps.iter_mut().find(|s| s["id"] == step["id"]) {
+            Some(old) => *old = step.clone(),
+            None => steps.push(step.clone()),
+        }
+        self.put_steps(thread, run, &steps)
     }
 
     pub fn steps(&self, thread: &str, run: &str) -> Result<Vec<Value>> {
@@ -312,6 +367,39 @@ mod tests {
             s.message(id, "msg_0"),
             Err(StoreError::NotFound(..))
         ));
+    }
+
+    #[test]
+    fn runs_waiting_for_tool_outputs_survive_a_restart_and_then_expire() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::open(t.path()).unwrap();
+        let th = s.create_thread(Value::Null, Value::Null).unwrap();
+        let id = th["id"].as_str().unwrap();
+        let waiting = |run: &str, expires_at: u64| {
+            s.put_run(id, &json!({"id": run, "status": "in_progress"}))
+                .unwrap();
+            s.put_step(id, run, &json!({"id": "step_1", "status": "in_progress"}))
+                .unwrap();
+            s.put_run(id, &json!({"id": run, "status": "requires_action", "expires_at": expires_at, "required_action": {"type": "submit_tool_outputs"}}))
+                .unwrap();
+        };
+        waiting("run_1", now() + TOOL_OUTPUTS_WAIT_SECS);
+        let s = Store::open(t.path()).unwrap();
+        assert_eq!(s.run(id, "run_1").unwrap()["status"], "requires_action");
+
+        s.put_run(id, &json!({"id": "run_1", "status": "cancelled"}))
+            .unwrap();
+        waiting("run_2", now() - 1);
+        let run = s.run(id, "run_2").unwrap();
+        assert_eq!(run["status"], "expired");
+        assert!(run["required_action"].is_null());
+        assert_eq!(s.steps(id, "run_2").unwrap()[0]["status"], "expired");
+        // Saved, not only reported.
+        let raw: Value = serde_json::from_slice(
+            &std::fs::read(t.path().join(id).join("runs/run_2.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(raw["status"], "expired");
     }
 
     #[test]
