@@ -2,15 +2,13 @@
 //! shape. Create writes `<data>/assistants/asst_…/assistant.json`, modify
 //! rewrites it atomically (unknown fields kept), delete removes the folder.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use jan_assistant::{Assistant, valid_id, write_manifest};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::list::Page;
+use crate::list::{ListParams, Page};
 use crate::{AppState, Body, opt_str};
 
 /// OpenAI's fields that assistant.json keeps as they are.
@@ -73,9 +71,10 @@ fn load(s: &AppState, id: &str) -> ApiResult<Assistant> {
         .map_err(|_| ApiError::not_found("assistant", id))
 }
 
+#[utoipa::path(get, path = "/assistants", tag = "Assistants", summary = "List assistants", params(ListParams), responses((status = 200, description = "A page of assistants", body = Object)))]
 pub async fn list(
     State(s): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
     s.host.load_all(&s.data);
@@ -90,6 +89,7 @@ pub async fn list(
     Ok(Json(page.apply(items)))
 }
 
+#[utoipa::path(get, path = "/assistants/{id}", tag = "Assistants", summary = "Retrieve an assistant", params(("id" = String, Path, description = "Assistant id")), responses((status = 200, description = "The assistant", body = Object)))]
 pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let a = load(&s, &id)?;
     Ok(Json(object(&a, default_model(&s).as_deref())))
@@ -159,6 +159,7 @@ fn apply(m: &mut jan_assistant::Manifest, body: &Map<String, Value>) -> ApiResul
     Ok(())
 }
 
+#[utoipa::path(post, path = "/assistants", tag = "Assistants", summary = "Create an assistant", request_body(content = Object, description = "OpenAI's fields (`model`, `name`, `description`, `instructions`, `tools`, `tool_resources`, `temperature`, `top_p`, `response_format`, `metadata`) and jan's (`models`, `events`, `avatar`)"), responses((status = 200, description = "The assistant, written to `assistants/asst_…/assistant.json`", body = Object)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     check(&body)?;
     if opt_str(&body, "model")?.is_none() {
@@ -187,6 +188,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
     Ok(Json(v))
 }
 
+#[utoipa::path(post, path = "/assistants/{id}", tag = "Assistants", summary = "Modify an assistant", params(("id" = String, Path, description = "Assistant id")), request_body(content = Object, description = "Fields to change, as for create"), responses((status = 200, description = "The assistant", body = Object)))]
 pub async fn modify(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -206,6 +208,7 @@ pub async fn modify(
     Ok(Json(v))
 }
 
+#[utoipa::path(delete, path = "/assistants/{id}", tag = "Assistants", summary = "Delete an assistant (not `jan`)", params(("id" = String, Path, description = "Assistant id")), responses((status = 200, description = "`{id, object: assistant.deleted, deleted: true}`", body = Object)))]
 pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let a = load(&s, &id)?;
     if a.id == "jan" {

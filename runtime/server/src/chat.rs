@@ -27,6 +27,7 @@ fn model_object(json: &Value) -> Value {
     m
 }
 
+#[utoipa::path(get, path = "/models", tag = "Models", summary = "List the installed models", responses((status = 200, description = "`{object: list, data: [model]}`", body = Object)))]
 pub async fn list_models(State(s): State<AppState>) -> Json<Value> {
     let data: Vec<Value> = s
         .engine
@@ -38,6 +39,7 @@ pub async fn list_models(State(s): State<AppState>) -> Json<Value> {
     Json(json!({"object": "list", "data": data}))
 }
 
+#[utoipa::path(get, path = "/models/{id}", tag = "Models", summary = "Retrieve a model", params(("id" = String, Path, description = "Model id")), responses((status = 200, description = "The model: OpenAI's fields and model.json's", body = Object)))]
 pub async fn get_model(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -124,6 +126,7 @@ fn engine_error(e: anyhow::Error) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
+#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     validate(&body)?;
     let model = opt_str(&body, "model")?.unwrap_or_default();
@@ -215,6 +218,7 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
 
 /// `POST /v1/embeddings`: `input` is a string or a list of strings;
 /// `encoding_format` is `float` (default) or `base64` (little-endian f32).
+#[utoipa::path(post, path = "/embeddings", tag = "Embeddings", summary = "Create embeddings", request_body(content = Object, description = "`model`, `input` (a string or a list of strings), `encoding_format` (`float` or `base64`)"), responses((status = 200, description = "`{object: list, data: [{embedding}], usage}`", body = Object)))]
 pub async fn embeddings(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     let model = opt_str(&body, "model")?
         .ok_or_else(|| ApiError::invalid(Some("model"), "'model' is required"))?;

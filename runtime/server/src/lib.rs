@@ -5,6 +5,7 @@ mod assistants;
 mod chat;
 pub mod error;
 mod list;
+mod openapi;
 mod runs;
 mod threads;
 
@@ -15,7 +16,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use jan_assistant::DataDir;
 use jan_host::Host;
@@ -23,6 +24,8 @@ use jan_models::Engine;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 use tower_http::cors::{Any, CorsLayer};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use error::{ApiError, ApiResult};
 
@@ -42,87 +45,79 @@ pub struct AppState {
 }
 
 /// The whole API.
+///
+/// Routes are registered with utoipa-axum's `routes!`, which takes each
+/// handler's path and method from its `#[utoipa::path]`: the router and the
+/// OpenAPI document served at `/openapi.json` come from the same
+/// annotations, so they cannot drift apart.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/models", get(chat::list_models))
-        .route("/models/{id}", get(chat::get_model))
-        .route("/chat/completions", post(chat::completions))
-        .route("/embeddings", post(chat::embeddings))
-        .route(
-            "/assistants",
-            get(assistants::list).post(assistants::create),
-        )
-        .route(
-            "/assistants/{id}",
-            get(assistants::retrieve)
-                .post(assistants::modify)
-                .delete(assistants::delete),
-        )
-        .route("/events", get(threads::events))
-        .route("/threads", post(threads::create))
-        .route("/threads/runs", post(runs::create_thread_and_run))
-        .route(
-            "/threads/{thread}",
-            get(threads::retrieve)
-                .post(threads::modify)
-                .delete(threads::delete),
-        )
-        .route(
-            "/threads/{thread}/messages",
-            get(threads::list_messages).post(threads::create_message),
-        )
-        .route(
-            "/threads/{thread}/messages/{id}",
-            get(threads::retrieve_message)
-                .post(threads::modify_message)
-                .delete(threads::delete_message),
-        )
-        .route("/threads/{thread}/runs", get(runs::list).post(runs::create))
-        .route(
-            "/threads/{thread}/runs/{id}",
-            get(runs::retrieve).post(runs::modify),
-        )
-        .route("/threads/{thread}/runs/{id}/cancel", post(runs::cancel))
-        .route(
-            "/threads/{thread}/runs/{id}/submit_tool_outputs",
-            post(runs::submit_tool_outputs),
-        )
-        .route("/threads/{thread}/runs/{run}/steps", get(runs::list_steps))
-        .route(
-            "/threads/{thread}/runs/{run}/steps/{step}",
-            get(runs::retrieve_step),
-        );
-    Router::new()
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(chat::list_models))
+        .routes(routes!(chat::get_model))
+        .routes(routes!(chat::completions))
+        .routes(routes!(chat::embeddings))
+        .routes(routes!(assistants::list, assistants::create))
+        .routes(routes!(
+            assistants::retrieve,
+            assistants::modify,
+            assistants::delete
+        ))
+        .routes(routes!(threads::events))
+        .routes(routes!(threads::create))
+        .routes(routes!(runs::create_thread_and_run))
+        .routes(routes!(threads::retrieve, threads::modify, threads::delete))
+        .routes(routes!(threads::list_messages, threads::create_message))
+        .routes(routes!(
+            threads::retrieve_message,
+            threads::modify_message,
+            threads::delete_message
+        ))
+        .routes(routes!(runs::list, runs::create))
+        .routes(routes!(runs::retrieve, runs::modify))
+        .routes(routes!(runs::cancel))
+        .routes(routes!(runs::submit_tool_outputs))
+        .routes(routes!(runs::list_steps))
+        .routes(routes!(runs::retrieve_step));
+    let (v1, api) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/v1", v1)
-        .route(
-            "/health",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        .split_for_parts();
+    let api = Arc::new(openapi::finish(api));
+    v1.route(
+        "/openapi.json",
+        get(move || {
+            let api = api.clone();
+            async move { Json(api) }
+        }),
+    )
+    .route(
+        "/health",
+        get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+    )
+    .fallback(|| async {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "Unknown endpoint.",
         )
-        .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "invalid_request_error",
-                "Unknown endpoint.",
-            )
-        })
-        .layer(middleware::from_fn_with_state(state.clone(), auth))
-        // A bug in a handler answers 500 with the error JSON instead of
-        // dropping the connection.
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            ApiError::internal("internal error (a handler panicked; see the server log)")
-                .into_response()
-        }))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        // Browsers: any origin, and every header the SDKs send
-        // (Authorization, X-Stainless-*).
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods(Any)
-                .allow_headers(Any)
-                .expose_headers(Any),
-        )
-        .with_state(state)
+    })
+    .layer(middleware::from_fn_with_state(state.clone(), auth))
+    // A bug in a handler answers 500 with the error JSON instead of
+    // dropping the connection.
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+        ApiError::internal("internal error (a handler panicked; see the server log)")
+            .into_response()
+    }))
+    .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+    // Browsers: any origin, and every header the SDKs send
+    // (Authorization, X-Stainless-*).
+    .layer(
+        CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods(Any)
+            .allow_headers(Any)
+            .expose_headers(Any),
+    )
+    .with_state(state)
 }
 
 /// With an API key set, every request needs `Authorization: Bearer KEY`.
@@ -133,8 +128,9 @@ async fn auth(
     req: Request,
     next: Next,
 ) -> Response {
-    // Liveness checks need no key, as with llama.cpp's server.
-    if let (Some(key), false) = (&state.api_key, req.uri().path() == "/health") {
+    // Liveness checks and the API's description need no key.
+    let open = matches!(req.uri().path(), "/health" | "/openapi.json");
+    if let (Some(key), false) = (&state.api_key, open) {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())

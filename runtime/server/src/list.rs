@@ -2,11 +2,26 @@
 //! `desc` by `created_at`, default `desc`), `after`/`before` cursors, and
 //! `first_id`/`last_id`/`has_more` in the answer.
 
-use std::collections::HashMap;
-
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
+
+/// The list query parameters, as every list endpoint takes them. Values
+/// are read as text so that a bad one gets OpenAI's error, not a parse
+/// failure.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// How many objects, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// `asc` or `desc` (default) by `created_at`.
+    order: Option<String>,
+    /// Objects after this id (the previous page's `last_id`).
+    after: Option<String>,
+    /// Objects before this id.
+    before: Option<String>,
+}
 
 pub struct Page {
     limit: usize,
@@ -16,8 +31,8 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn from_query(q: &HashMap<String, String>) -> ApiResult<Page> {
-        let limit = match q.get("limit") {
+    pub fn from_query(q: &ListParams) -> ApiResult<Page> {
+        let limit = match &q.limit {
             None => 20,
             Some(s) => s
                 .parse::<usize>()
@@ -27,7 +42,7 @@ impl Page {
                     ApiError::invalid(Some("limit"), "'limit' must be an integer from 1 to 100")
                 })?,
         };
-        let desc = match q.get("order").map(String::as_str) {
+        let desc = match q.order.as_deref() {
             None | Some("desc") => true,
             Some("asc") => false,
             Some(o) => {
@@ -40,8 +55,8 @@ impl Page {
         Ok(Page {
             limit,
             desc,
-            after: q.get("after").cloned(),
-            before: q.get("before").cloned(),
+            after: q.after.clone(),
+            before: q.before.clone(),
         })
     }
 
@@ -101,12 +116,16 @@ mod tests {
             .collect()
     }
 
-    fn page(q: &[(&str, &str)]) -> Page {
-        let q = q
+    fn params(q: &[(&str, &str)]) -> ListParams {
+        let q: serde_json::Map<String, Value> = q
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
             .collect();
-        Page::from_query(&q).unwrap()
+        serde_json::from_value(Value::Object(q)).unwrap()
+    }
+
+    fn page(q: &[(&str, &str)]) -> Page {
+        Page::from_query(&params(q)).unwrap()
     }
 
     #[test]
@@ -143,13 +162,7 @@ mod tests {
 
     #[test]
     fn bad_limits_and_orders_are_refused() {
-        let q = [("limit".to_string(), "0".to_string())]
-            .into_iter()
-            .collect();
-        assert!(Page::from_query(&q).is_err());
-        let q = [("order".to_string(), "up".to_string())]
-            .into_iter()
-            .collect();
-        assert!(Page::from_query(&q).is_err());
+        assert!(Page::from_query(&params(&[("limit", "0")])).is_err());
+        assert!(Page::from_query(&params(&[("order", "up")])).is_err());
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::error::{ApiError, ApiResult};
-use crate::list::Page;
+use crate::list::{ListParams, Page};
 use crate::threads::{create_thread_from, message_text, metadata, new_message};
 use crate::{AppState, Body, opt_str};
 
@@ -488,6 +488,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     }
 }
 
+#[utoipa::path(post, path = "/threads/{thread}/runs", tag = "Runs", summary = "Create a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`assistant_id`, `model`, `instructions`, `additional_instructions`, `additional_messages`, `temperature`, `top_p`, `max_prompt_tokens`, `max_completion_tokens`, `truncation_strategy`, `metadata`, `stream`"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn create(
     State(s): State<AppState>,
     Path(thread): Path<String>,
@@ -497,6 +498,7 @@ pub async fn create(
 }
 
 /// `POST /v1/threads/runs`: a new thread (from `thread`), then a run on it.
+#[utoipa::path(post, path = "/threads/runs", tag = "Runs", summary = "Create a thread and run it", request_body(content = Object, description = "`thread` (as for thread create) and the run's fields"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn create_thread_and_run(
     State(s): State<AppState>,
     Body(mut body): Body,
@@ -529,15 +531,17 @@ pub async fn create_thread_and_run(
     .await
 }
 
+#[utoipa::path(get, path = "/threads/{thread}/runs", tag = "Runs", summary = "List runs", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ListParams), responses((status = 200, description = "A page of runs", body = Object)))]
 pub async fn list(
     State(s): State<AppState>,
     Path(thread): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
     Ok(Json(page.apply(s.store.runs(&thread)?)))
 }
 
+#[utoipa::path(get, path = "/threads/{thread}/runs/{id}", tag = "Runs", summary = "Retrieve a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), responses((status = 200, description = "The run", body = Object)))]
 pub async fn retrieve(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -545,6 +549,7 @@ pub async fn retrieve(
     Ok(Json(s.store.run(&thread, &id)?))
 }
 
+#[utoipa::path(post, path = "/threads/{thread}/runs/{id}", tag = "Runs", summary = "Modify a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body(content = Object, description = "`metadata`"), responses((status = 200, description = "The run", body = Object)))]
 pub async fn modify(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -560,6 +565,7 @@ pub async fn modify(
     })
 }
 
+#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/cancel", tag = "Runs", summary = "Cancel a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), responses((status = 200, description = "The run (`cancelling`, or `cancelled` when it waited for tool outputs)", body = Object)))]
 pub async fn cancel(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -598,6 +604,7 @@ pub async fn cancel(
 
 /// `POST …/runs/{id}/submit_tool_outputs`: the outputs of every tool call
 /// the run waits for; the run then resumes (streamed with `stream: true`).
+#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/submit_tool_outputs", tag = "Runs", summary = "Submit tool outputs to a run in `requires_action`", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body(content = Object, description = "`tool_outputs` ([{tool_call_id, output}], one per call), `stream`"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn submit_tool_outputs(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -696,15 +703,17 @@ pub async fn submit_tool_outputs(
     Ok(Json(run).into_response())
 }
 
+#[utoipa::path(get, path = "/threads/{thread}/runs/{run}/steps", tag = "Runs", summary = "List run steps", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("run" = String, Path, description = "Run id (`run_…`)"), ListParams), responses((status = 200, description = "A page of run steps", body = Object)))]
 pub async fn list_steps(
     State(s): State<AppState>,
     Path((thread, run)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
     Ok(Json(page.apply(s.store.steps(&thread, &run)?)))
 }
 
+#[utoipa::path(get, path = "/threads/{thread}/runs/{run}/steps/{step}", tag = "Runs", summary = "Retrieve a run step", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("run" = String, Path, description = "Run id (`run_…`)"), ("step" = String, Path, description = "Step id (`step_…`)")), responses((status = 200, description = "The run step", body = Object)))]
 pub async fn retrieve_step(
     State(s): State<AppState>,
     Path((thread, run, step)): Path<(String, String, String)>,

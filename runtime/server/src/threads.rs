@@ -8,7 +8,7 @@ use jan_store::{StoreError, new_id, now};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::list::Page;
+use crate::list::{ListParams, Page};
 use crate::{AppState, Body, opt_str};
 
 impl From<StoreError> for ApiError {
@@ -152,14 +152,17 @@ pub(crate) fn create_thread_from(s: &AppState, body: &Map<String, Value>) -> Api
     Ok(thread)
 }
 
+#[utoipa::path(post, path = "/threads", tag = "Threads", summary = "Create a thread", request_body(content = Object, description = "`messages` (initial), `metadata`, `tool_resources`"), responses((status = 200, description = "The thread", body = Object)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     Ok(Json(create_thread_from(&s, &body)?))
 }
 
+#[utoipa::path(get, path = "/threads/{thread}", tag = "Threads", summary = "Retrieve a thread", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), responses((status = 200, description = "The thread", body = Object)))]
 pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     Ok(Json(s.store.thread(&id)?))
 }
 
+#[utoipa::path(post, path = "/threads/{thread}", tag = "Threads", summary = "Modify a thread", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`metadata`, `tool_resources`"), responses((status = 200, description = "The thread", body = Object)))]
 pub async fn modify(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -178,6 +181,7 @@ pub async fn modify(
     })
 }
 
+#[utoipa::path(delete, path = "/threads/{thread}", tag = "Threads", summary = "Delete a thread", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), responses((status = 200, description = "`{id, object: thread.deleted, deleted: true}`", body = Object)))]
 pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     s.store.with_lock(&id, || -> ApiResult<Json<Value>> {
         s.store.delete_thread(&id)?;
@@ -190,6 +194,7 @@ pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiRes
     })
 }
 
+#[utoipa::path(post, path = "/threads/{thread}/messages", tag = "Messages", summary = "Create a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`role` (`user` or `assistant`), `content` (a string or text parts), `attachments`, `metadata`"), responses((status = 200, description = "The message", body = Object)))]
 pub async fn create_message(
     State(s): State<AppState>,
     Path(thread): Path<String>,
@@ -204,19 +209,22 @@ pub async fn create_message(
     })
 }
 
+#[utoipa::path(get, path = "/threads/{thread}/messages", tag = "Messages", summary = "List messages", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("run_id" = Option<String>, Query, description = "Only the messages of this run"), ListParams), responses((status = 200, description = "A page of messages", body = Object)))]
 pub async fn list_messages(
     State(s): State<AppState>,
     Path(thread): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<ListParams>,
+    Query(filter): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
     let mut items = s.store.messages(&thread)?;
-    if let Some(run) = q.get("run_id") {
+    if let Some(run) = filter.get("run_id") {
         items.retain(|m| m["run_id"] == run.as_str());
     }
     Ok(Json(page.apply(items)))
 }
 
+#[utoipa::path(get, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Retrieve a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), responses((status = 200, description = "The message", body = Object)))]
 pub async fn retrieve_message(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -224,6 +232,7 @@ pub async fn retrieve_message(
     Ok(Json(s.store.message(&thread, &id)?))
 }
 
+#[utoipa::path(post, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Modify a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), request_body(content = Object, description = "`metadata`"), responses((status = 200, description = "The message", body = Object)))]
 pub async fn modify_message(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -239,6 +248,7 @@ pub async fn modify_message(
     })
 }
 
+#[utoipa::path(delete, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Delete a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), responses((status = 200, description = "`{id, object: thread.message.deleted, deleted: true}`", body = Object)))]
 pub async fn delete_message(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -254,6 +264,7 @@ pub async fn delete_message(
 /// `GET /v1/events?topics=a,b*`: the bus as server-sent events, one event
 /// per bus event (`event:` the topic, `data:` `{topic, payload, source}`).
 /// Without `topics`, everything.
+#[utoipa::path(get, path = "/events", tag = "Events", summary = "Stream the event bus", params(("topics" = Option<String>, Query, description = "Comma-separated topics; a trailing `*` matches a prefix. Default: all")), responses((status = 200, description = "Server-sent events: `event:` the topic, `data:` `{topic, payload, source}`", content_type = "text/event-stream")))]
 pub async fn events(
     State(s): State<AppState>,
     Query(q): Query<HashMap<String, String>>,

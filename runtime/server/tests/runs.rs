@@ -266,3 +266,44 @@ async fn a_run_in_flight_at_a_crash_is_failed_after_restart() {
     assert_eq!(after["status"], "failed");
     assert_eq!(after["last_error"]["code"], "server_error");
 }
+
+/// Every operation in `/openapi.json` is served (no "unknown endpoint", no
+/// 405), and it documents OpenAI's error shape: the document and the
+/// router come from the same annotations.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_lists_what_is_served() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    let (status, doc) = call(&s, "GET", "/openapi.json", Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 18, "{:?}", paths.keys());
+    let mut operations = 0;
+    for (path, item) in paths {
+        for method in ["get", "post", "delete"] {
+            if item.get(method).is_none() || path == "/v1/events" {
+                continue;
+            }
+            operations += 1;
+            let uri = path
+                .replace("{thread}", "thread_x")
+                .replace("{run}", "run_x")
+                .replace("{step}", "step_x")
+                .replace("{id}", "x_x");
+            let (status, body) = call(&s, &method.to_uppercase(), &uri, json!({})).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+            assert_ne!(body["error"]["message"], "Unknown endpoint.", "{method} {uri}");
+            if !status.is_success() {
+                assert!(body["error"]["message"].is_string(), "{method} {uri}: {body}");
+            }
+        }
+        let op = item.as_object().unwrap().values().next().unwrap();
+        assert!(op["responses"]["400"]["content"]["application/json"].is_object());
+    }
+    assert!(operations >= 27, "{operations} operations");
+    assert_eq!(
+        doc["components"]["schemas"]["ErrorDetail"]["required"],
+        json!(["message", "type"])
+    );
+}
