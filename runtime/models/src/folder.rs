@@ -2,6 +2,7 @@
 //! the weights. Fields missing from model.json take defaults read from the
 //! GGUF metadata, so a bare `.gguf` in a folder is a usable model.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -97,16 +98,41 @@ pub fn load(dir: &Path) -> anyhow::Result<Entry> {
             dir.display()
         )
     })?;
-    let (content, _) = read_header(&weights).with_context(|| format!("model '{id}'"))?;
-    let meta = Meta(content.metadata);
-    let size = std::fs::metadata(&weights).map(|m| m.len()).unwrap_or(0);
-    let defaults = defaults(&id, &weights, &meta, size);
+    let defaults = gguf_defaults(&id, &weights)?;
     Ok(Entry {
         id,
         dir: dir.to_path_buf(),
         weights,
         json: merge(defaults, Value::Object(stored)),
     })
+}
+
+/// The defaults a GGUF file gives its model.json, remembered per file
+/// (path, size and modification time): reading a header parses the whole
+/// vocabulary, tens of milliseconds, and the API lists models on requests
+/// that name none.
+fn gguf_defaults(id: &str, weights: &Path) -> anyhow::Result<Value> {
+    type Key = (String, PathBuf, u64, Option<std::time::SystemTime>);
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<HashMap<Key, Value>>> =
+        std::sync::LazyLock::new(Default::default);
+    let stat = std::fs::metadata(weights).with_context(|| format!("model '{id}'"))?;
+    let key: Key = (
+        id.to_string(),
+        weights.to_path_buf(),
+        stat.len(),
+        stat.modified().ok(),
+    );
+    if let Some(v) = CACHE.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(v.clone());
+    }
+    let (content, _) = read_header(weights).with_context(|| format!("model '{id}'"))?;
+    let meta = Meta(content.metadata);
+    let v = defaults(id, weights, &meta, stat.len());
+    CACHE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, v.clone());
+    Ok(v)
 }
 
 fn find_weights(dir: &Path, stored: &Map<String, Value>) -> Option<PathBuf> {

@@ -21,8 +21,9 @@ const OPENAI_FIELDS: &[&str] = &[
     "response_format",
 ];
 
-/// An assistant as the API shows it.
-fn object(a: &Assistant, default_model: Option<&str>) -> Value {
+/// An assistant as the API shows it. `default_model` is asked only when
+/// the assistant names no model.
+fn object(a: &Assistant, default_model: impl FnOnce() -> Option<String>) -> Value {
     let mut v = a.resolved();
     let model = v
         .get("model")
@@ -33,7 +34,7 @@ fn object(a: &Assistant, default_model: Option<&str>) -> Value {
                 .and_then(|m| m.first())
                 .map(|m| m.id().to_string())
         })
-        .or_else(|| default_model.map(String::from))
+        .or_else(default_model)
         .unwrap_or_default();
     v["model"] = model.into();
     for (k, d) in [
@@ -84,7 +85,7 @@ pub async fn list(
         .list_assistants()
         .into_iter()
         .filter_map(|(_, a)| a.ok())
-        .map(|a| object(&a, model.as_deref()))
+        .map(|a| object(&a, || model.clone()))
         .collect();
     Ok(Json(page.apply(items)))
 }
@@ -92,7 +93,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/assistants/{id}", tag = "Assistants", summary = "Retrieve an assistant", params(("id" = String, Path, description = "Assistant id")), responses((status = 200, description = "The assistant", body = Object)))]
 pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let a = load(&s, &id)?;
-    Ok(Json(object(&a, default_model(&s).as_deref())))
+    Ok(Json(object(&a, || default_model(&s))))
 }
 
 /// Checks the fields of a create or modify body.
@@ -183,7 +184,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
         .host
         .load(&dir)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let v = object(&a, default_model(&s).as_deref());
+    let v = object(&a, || default_model(&s));
     s.host.bus().emit("api", "assistant.created", v.clone());
     Ok(Json(v))
 }
@@ -203,7 +204,7 @@ pub async fn modify(
         .host
         .load(&a.dir)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let v = object(&a, default_model(&s).as_deref());
+    let v = object(&a, || default_model(&s));
     s.host.bus().emit("api", "assistant.modified", v.clone());
     Ok(Json(v))
 }

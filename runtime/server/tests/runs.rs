@@ -293,9 +293,15 @@ async fn the_openapi_document_lists_what_is_served() {
                 .replace("{id}", "x_x");
             let (status, body) = call(&s, &method.to_uppercase(), &uri, json!({})).await;
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
-            assert_ne!(body["error"]["message"], "Unknown endpoint.", "{method} {uri}");
+            assert_ne!(
+                body["error"]["message"], "Unknown endpoint.",
+                "{method} {uri}"
+            );
             if !status.is_success() {
-                assert!(body["error"]["message"].is_string(), "{method} {uri}: {body}");
+                assert!(
+                    body["error"]["message"].is_string(),
+                    "{method} {uri}: {body}"
+                );
             }
         }
         let op = item.as_object().unwrap().values().next().unwrap();
