@@ -11,6 +11,7 @@ pub mod embed;
 pub mod folder;
 pub mod generate;
 pub mod gguf;
+pub mod kernels;
 pub mod llama;
 pub mod provider;
 pub mod template;

@@ -12,11 +12,12 @@
 //! norms after attention and after the MLP, and five of every six layers
 //! attending to a sliding window with their own rotary base.
 
-use candle_core::quantized::{QMatMul, QTensor, gguf_file};
-use candle_core::{D, DType, Device, Module, Result, Tensor};
+use candle_core::quantized::{QTensor, gguf_file};
+use candle_core::{D, DType, Device, Result, Tensor};
 use std::sync::Arc;
 
 use crate::gguf::Meta;
+use crate::kernels::QLinear;
 
 /// The shape of one model, read from GGUF metadata.
 #[derive(Debug, Clone)]
@@ -115,14 +116,14 @@ impl RmsNorm {
 
 /// Query, key and value projections: three matrices, or one fused (phi3).
 enum Qkv {
-    Separate(QMatMul, QMatMul, QMatMul),
-    Fused(QMatMul),
+    Separate(QLinear, QLinear, QLinear),
+    Fused(QLinear),
 }
 
 /// The gate and up projections of the MLP: two matrices, or one fused (phi3).
 enum GateUp {
-    Separate(QMatMul, QMatMul),
-    Fused(QMatMul),
+    Separate(QLinear, QLinear),
+    Fused(QLinear),
 }
 
 struct Layer {
@@ -133,7 +134,7 @@ struct Layer {
     bv: Option<Tensor>,
     q_norm: Option<RmsNorm>,
     k_norm: Option<RmsNorm>,
-    wo: QMatMul,
+    wo: QLinear,
     /// Gemma: norms of the attention and MLP outputs.
     post_attn_norm: Option<RmsNorm>,
     post_ffn_norm: Option<RmsNorm>,
@@ -141,7 +142,7 @@ struct Layer {
     local: bool,
     ffn_norm: RmsNorm,
     ffn: GateUp,
-    down: QMatMul,
+    down: QLinear,
     /// Keys and values of the positions seen so far: (1, n_kv_head, len, head_dim).
     cache: Option<(Tensor, Tensor)>,
 }
@@ -159,7 +160,7 @@ pub struct Model {
     embed: Arc<QTensor>,
     layers: Vec<Layer>,
     norm: RmsNorm,
-    output: QMatMul,
+    output: QLinear,
     rope: Rope,
     /// The local layers' tables, when their base differs.
     rope_local: Option<Rope>,
@@ -191,9 +192,9 @@ impl Model {
         };
         let embed = Arc::new(w.get("token_embd.weight")?);
         let output = match w.opt("output.weight") {
-            Some(o) => QMatMul::from_qtensor(o)?,
+            Some(o) => QLinear::from_qtensor(o)?,
             // Tied embeddings.
-            None => QMatMul::from_arc(embed.clone())?,
+            None => QLinear::new(embed.clone())?,
         };
         let final_norm = norm(w.get("output_norm.weight")?, config.eps)?;
         let mut layers = Vec::with_capacity(config.n_layer);
@@ -203,11 +204,11 @@ impl Model {
             layers.push(Layer {
                 attn_norm: norm(w.get(&p("attn_norm.weight"))?, config.eps)?,
                 qkv: match w.opt(&p("attn_qkv.weight")) {
-                    Some(fused) => Qkv::Fused(QMatMul::from_qtensor(fused)?),
+                    Some(fused) => Qkv::Fused(QLinear::from_qtensor(fused)?),
                     None => Qkv::Separate(
-                        QMatMul::from_qtensor(w.get(&p("attn_q.weight"))?)?,
-                        QMatMul::from_qtensor(w.get(&p("attn_k.weight"))?)?,
-                        QMatMul::from_qtensor(w.get(&p("attn_v.weight"))?)?,
+                        QLinear::from_qtensor(w.get(&p("attn_q.weight"))?)?,
+                        QLinear::from_qtensor(w.get(&p("attn_k.weight"))?)?,
+                        QLinear::from_qtensor(w.get(&p("attn_v.weight"))?)?,
                     ),
                 },
                 bq: w.opt(&p("attn_q.bias")).map(dq).transpose()?,
@@ -221,7 +222,7 @@ impl Model {
                     .opt(&p("attn_k_norm.weight"))
                     .map(|q| norm(q, config.eps))
                     .transpose()?,
-                wo: QMatMul::from_qtensor(w.get(&p("attn_output.weight"))?)?,
+                wo: QLinear::from_qtensor(w.get(&p("attn_output.weight"))?)?,
                 post_attn_norm: w
                     .opt(&p("post_attention_norm.weight"))
                     .map(|q| norm(q, config.eps))
@@ -236,12 +237,12 @@ impl Model {
                 ffn_norm: norm(w.get(&p("ffn_norm.weight"))?, config.eps)?,
                 ffn: match w.opt(&p("ffn_gate.weight")) {
                     Some(gate) => GateUp::Separate(
-                        QMatMul::from_qtensor(gate)?,
-                        QMatMul::from_qtensor(w.get(&p("ffn_up.weight"))?)?,
+                        QLinear::from_qtensor(gate)?,
+                        QLinear::from_qtensor(w.get(&p("ffn_up.weight"))?)?,
                     ),
-                    None => GateUp::Fused(QMatMul::from_qtensor(w.get(&p("ffn_up.weight"))?)?),
+                    None => GateUp::Fused(QLinear::from_qtensor(w.get(&p("ffn_up.weight"))?)?),
                 },
-                down: QMatMul::from_qtensor(w.get(&p("ffn_down.weight"))?)?,
+                down: QLinear::from_qtensor(w.get(&p("ffn_down.weight"))?)?,
                 cache: None,
             });
         }

@@ -1,0 +1,186 @@
+//! AVX2/FMA and AVX-512 VNNI inner products, after llama.cpp's: the 4- and
+//! 5-bit values are unpacked to 32 unsigned bytes per block and multiplied
+//! with the signed 8-bit activations (`maddubs`, or VNNI's `dpbusd`); Q8_0
+//! moves the weights' signs onto the activations first.
+
+use std::arch::x86_64::*;
+
+use super::formats::{Format, f16_at};
+use super::{Path, Q8Rows, TILE};
+
+const Q4_0: u8 = 0;
+const Q4_1: u8 = 1;
+const Q5_0: u8 = 2;
+const Q5_1: u8 = 3;
+const Q8_0: u8 = 4;
+
+const fn format(f: u8) -> Format {
+    match f {
+        Q4_0 => Format::Q4_0,
+        Q4_1 => Format::Q4_1,
+        Q5_0 => Format::Q5_0,
+        Q5_1 => Format::Q5_1,
+        _ => Format::Q8_0,
+    }
+}
+
+/// Byte j is 0xFF where bit j of `x` is set.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn bytes_from_bits(x: u32) -> __m256i {
+    let shuffle = _mm256_set_epi64x(
+        0x0303_0303_0303_0303,
+        0x0202_0202_0202_0202,
+        0x0101_0101_0101_0101,
+        0,
+    );
+    let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(x as i32), shuffle);
+    let bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbf_dfef_f7fb_fdfe_u64 as i64));
+    _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1))
+}
+
+/// A block's 32 values: unsigned for the 4- and 5-bit formats, signed for
+/// Q8_0.
+///
+/// # Safety
+/// `b` points at a whole block of format `F`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn unpack<const F: u8>(b: *const u8) -> __m256i {
+    let fmt = format(F);
+    unsafe {
+        if F == Q8_0 {
+            return _mm256_loadu_si256(b.add(2) as *const __m256i);
+        }
+        let raw = _mm_loadu_si128(b.add(fmt.qs_offset()) as *const __m128i);
+        let low = _mm_set1_epi8(0x0F);
+        let lo = _mm_and_si128(raw, low);
+        let hi = _mm_and_si128(_mm_srli_epi16(raw, 4), low);
+        let v = _mm256_set_m128i(hi, lo);
+        if F == Q5_0 || F == Q5_1 {
+            let qh = (b.add(fmt.qh_offset()) as *const u32).read_unaligned();
+            let high = _mm256_and_si256(bytes_from_bits(qh), _mm256_set1_epi8(0x10));
+            return _mm256_or_si256(v, high);
+        }
+        v
+    }
+}
+
+/// Eight partial sums of `v · q` (i32).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn products_avx2<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
+    let (a, b) = if F == Q8_0 {
+        (_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v))
+    } else {
+        (v, q)
+    };
+    _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1))
+}
+
+#[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
+#[inline]
+fn products_vnni<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
+    let (a, b) = if F == Q8_0 {
+        (_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v))
+    } else {
+        (v, q)
+    };
+    _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b)
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn hsum(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    _mm_cvtss_f32(s)
+}
+
+/// One weight row against `N` tokens: each block is unpacked once.
+macro_rules! kernel {
+    ($name:ident, $features:literal, $products:ident) => {
+        /// # Safety
+        /// `w` is a whole row of format `F` for rows of `acts.k` values,
+        /// and tokens `t0..t0 + N` exist in `acts`.
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const F: u8, const N: usize>(
+            w: &[u8],
+            acts: &Q8Rows,
+            t0: usize,
+            res: &mut [f32; TILE],
+        ) {
+            let fmt = format(F);
+            let bytes = fmt.block_bytes();
+            let nb = acts.k / 32;
+            debug_assert!(w.len() >= nb * bytes && t0 + N <= acts.rows());
+            let rows: [(&[i8], &[f32], &[f32]); N] = std::array::from_fn(|i| acts.row(t0 + i));
+            let mut acc = [_mm256_setzero_ps(); N];
+            let mut acc_m = [0f32; N];
+            for b in 0..nb {
+                let block = &w[b * bytes..(b + 1) * bytes];
+                let v = unsafe { unpack::<F>(block.as_ptr()) };
+                let d = f16_at(block, 0);
+                let m = match F {
+                    Q4_0 => -8.0 * d,
+                    Q5_0 => -16.0 * d,
+                    Q4_1 | Q5_1 => f16_at(block, 2),
+                    _ => 0.0,
+                };
+                for t in 0..N {
+                    let (qs, ds, ss) = rows[t];
+                    let q =
+                        unsafe { _mm256_loadu_si256(qs.as_ptr().add(b * 32) as *const __m256i) };
+                    let p = $products::<F>(v, q);
+                    acc[t] =
+                        _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * ds[b]), acc[t]);
+                    if F != Q8_0 {
+                        acc_m[t] += m * ss[b];
+                    }
+                }
+            }
+            for t in 0..N {
+                res[t] = hsum(acc[t]) + acc_m[t];
+            }
+        }
+    };
+}
+
+kernel!(kernel_avx2, "avx2,fma", products_avx2);
+kernel!(kernel_vnni, "avx2,fma,avx512vnni,avx512vl", products_vnni);
+
+/// `res[i]` = row `w` · token `t0 + i`, for `take` (1 to [`TILE`]) tokens.
+pub fn dot(
+    path: Path,
+    fmt: Format,
+    w: &[u8],
+    acts: &Q8Rows,
+    t0: usize,
+    take: usize,
+    res: &mut [f32; TILE],
+) {
+    macro_rules! run {
+        ($f:expr) => {
+            match (path, take) {
+                // SAFETY: `Path::detect` saw these CPU features; the caller
+                // passes whole rows and existing tokens.
+                (Path::Vnni, 1) => unsafe { kernel_vnni::<{ $f }, 1>(w, acts, t0, res) },
+                (Path::Vnni, 2) => unsafe { kernel_vnni::<{ $f }, 2>(w, acts, t0, res) },
+                (Path::Vnni, 3) => unsafe { kernel_vnni::<{ $f }, 3>(w, acts, t0, res) },
+                (Path::Vnni, _) => unsafe { kernel_vnni::<{ $f }, 4>(w, acts, t0, res) },
+                (_, 1) => unsafe { kernel_avx2::<{ $f }, 1>(w, acts, t0, res) },
+                (_, 2) => unsafe { kernel_avx2::<{ $f }, 2>(w, acts, t0, res) },
+                (_, 3) => unsafe { kernel_avx2::<{ $f }, 3>(w, acts, t0, res) },
+                (_, _) => unsafe { kernel_avx2::<{ $f }, 4>(w, acts, t0, res) },
+            }
+        };
+    }
+    match fmt {
+        Format::Q4_0 => run!(Q4_0),
+        Format::Q4_1 => run!(Q4_1),
+        Format::Q5_0 => run!(Q5_0),
+        Format::Q5_1 => run!(Q5_1),
+        Format::Q8_0 => run!(Q8_0),
+    }
+}
