@@ -20,9 +20,8 @@ prefill = time.perf_counter() - t0
 out = []
 t0 = time.perf_counter()
 for _ in range(n_predict):
+    # Exactly n_predict tokens, past EOS, as jan's side does (ignore_eos).
     tok = llm.sample(top_k=1, temp=0.0)
-    if llm.token_eos() == tok:
-        break
     out.append(tok)
     llm.eval([tok])
 decode = time.perf_counter() - t0

@@ -28,10 +28,10 @@ fn main() -> anyhow::Result<()> {
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let ids = tok.encode_prompt(&prompt)?;
     let mut session = Session::new(model);
-    let mut params = Params::from_layers(&[&serde_json::json!({"temperature": 0})])?;
+    let mut params =
+        Params::from_layers(&[&serde_json::json!({"temperature": 0, "ignore_eos": true})])?;
     params.max_tokens = Some(n_predict);
-    // Generation stops at end-of-turn tokens; a plain-text prompt rarely
-    // produces one, and the report says how many tokens were decoded.
+    // Both engines decode exactly N tokens, past EOS.
     let g = session.generate(&tok, &ids, &params, &AtomicBool::new(false), &mut |_| {})?;
     println!(
         "{}",

@@ -21,6 +21,9 @@ pub struct Params {
     pub seed: u64,
     pub max_tokens: Option<usize>,
     pub stop: Vec<String>,
+    /// Keep going past EOS and end-of-turn tokens (llama.cpp server's
+    /// `ignore_eos`; benchmarks use it to decode a fixed count).
+    pub ignore_eos: bool,
     pub repeat_penalty: f32,
     pub repeat_last_n: usize,
     pub frequency_penalty: f32,
@@ -36,6 +39,7 @@ impl Default for Params {
             seed: 299_792_458,
             max_tokens: None,
             stop: Vec::new(),
+            ignore_eos: false,
             repeat_penalty: 1.0,
             repeat_last_n: 64,
             frequency_penalty: 0.0,
@@ -95,6 +99,11 @@ impl Params {
         }
         if let Some(s) = num("seed")? {
             p.seed = s as i64 as u64;
+        }
+        match get("ignore_eos") {
+            None => {}
+            Some(Value::Bool(b)) => p.ignore_eos = *b,
+            Some(v) => return Err(bad("ignore_eos", format!("must be a boolean, got {v}"))),
         }
         let max = match num("max_completion_tokens")? {
             Some(m) => Some(m),
@@ -283,7 +292,7 @@ impl Session {
                 Some(s) => s.sample(&penalized)?,
                 None => crate::llama::argmax(&penalized)?,
             };
-            if tok.stop_ids.contains(&next) {
+            if tok.stop_ids.contains(&next) && !params.ignore_eos {
                 break Finish::Stop;
             }
             generated.push(next);

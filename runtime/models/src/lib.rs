@@ -13,6 +13,7 @@ pub mod generate;
 pub mod gguf;
 pub mod kernels;
 pub mod llama;
+pub mod ops;
 pub mod provider;
 pub mod template;
 pub mod tiny;

@@ -104,13 +104,13 @@ impl Config {
 }
 
 struct RmsNorm {
-    weight: Tensor,
+    weight: Vec<f32>,
     eps: f32,
 }
 
 impl RmsNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        candle_nn::ops::rms_norm(x, &self.weight, self.eps)
+        crate::ops::rms_norm(x, &self.weight, self.eps)
     }
 }
 
@@ -143,8 +143,9 @@ struct Layer {
     ffn_norm: RmsNorm,
     ffn: GateUp,
     down: QLinear,
-    /// Keys and values of the positions seen so far: (1, n_kv_head, len, head_dim).
-    cache: Option<(Tensor, Tensor)>,
+    /// Keys and values of the positions seen so far.
+    keys: KvBuffer,
+    values: KvBuffer,
 }
 
 /// Rotary tables: cos and sin, (positions, rope_dim / 2).
@@ -186,7 +187,7 @@ impl Model {
         };
         let norm = |q: QTensor, eps: f64| -> Result<RmsNorm> {
             Ok(RmsNorm {
-                weight: q.dequantize(device)?,
+                weight: q.dequantize(device)?.flatten_all()?.to_vec1()?,
                 eps: eps as f32,
             })
         };
@@ -243,7 +244,8 @@ impl Model {
                     None => GateUp::Fused(QLinear::from_qtensor(w.get(&p("ffn_up.weight"))?)?),
                 },
                 down: QLinear::from_qtensor(w.get(&p("ffn_down.weight"))?)?,
-                cache: None,
+                keys: KvBuffer::default(),
+                values: KvBuffer::default(),
             });
         }
         let rope = rope_tables(
@@ -286,10 +288,8 @@ impl Model {
             return Ok(());
         }
         for layer in &mut self.layers {
-            layer.cache = match (&layer.cache, len) {
-                (_, 0) | (None, _) => None,
-                (Some((k, v)), n) => Some((k.narrow(2, 0, n)?, v.narrow(2, 0, n)?)),
-            };
+            layer.keys.truncate(len);
+            layer.values.truncate(len);
         }
         self.cached = len;
         Ok(())
@@ -332,7 +332,7 @@ impl Model {
                 (true, None) => (local_mask.as_ref(), &global),
                 (false, _) => (causal.as_ref(), &global),
             };
-            let h = attention(layer, c, &h, m, cos, sin)?;
+            let h = attention(layer, c, &h, m, cos, sin, self.rope.cos.dim(0)?)?;
             let h = match &layer.post_attn_norm {
                 Some(n) => n.forward(&h)?,
                 None => h,
@@ -347,12 +347,9 @@ impl Model {
                     (y.narrow(D::Minus1, 0, n)?, y.narrow(D::Minus1, n, n)?)
                 }
             };
-            let act = if c.gemma {
-                gate.gelu()?
-            } else {
-                candle_nn::ops::silu(&gate)?
-            };
-            let h = layer.down.forward(&(act * up)?)?;
+            let h = layer
+                .down
+                .forward(&crate::ops::gated(&gate, &up, c.gemma)?)?;
             let h = match &layer.post_ffn_norm {
                 Some(n) => n.forward(&h)?,
                 None => h,
@@ -377,6 +374,7 @@ fn attention(
     mask: Option<&Tensor>,
     cos: &Tensor,
     sin: &Tensor,
+    max_positions: usize,
 ) -> Result<Tensor> {
     let (b, seq, _) = x.dims3()?;
     let with_bias = |y: Tensor, bias: &Option<Tensor>| -> Result<Tensor> {
@@ -412,31 +410,28 @@ fn attention(
     let q = q.transpose(1, 2)?.contiguous()?;
     let k = k.transpose(1, 2)?.contiguous()?;
     let v = v.transpose(1, 2)?.contiguous()?;
-    let rope = |t: &Tensor| -> Result<Tensor> {
-        if c.rope_neox {
-            candle_nn::rotary_emb::rope(t, cos, sin)
-        } else {
-            candle_nn::rotary_emb::rope_i(t, cos, sin)
-        }
-    };
-    let q = rope(&q)?;
-    let k = rope(&k)?;
-    let (k, v) = match &layer.cache {
-        None => (k, v),
-        Some((kc, vc)) => (Tensor::cat(&[kc, &k], 2)?, Tensor::cat(&[vc, &v], 2)?),
-    };
-    layer.cache = Some((k.clone(), v.clone()));
+    let q = crate::ops::rope(&q, cos, sin, c.rope_neox)?;
+    let k = crate::ops::rope(&k, cos, sin, c.rope_neox)?;
+    let k = layer.keys.append(&k, max_positions)?;
+    let v = layer.values.append(&v, max_positions)?;
+    // Grouped-query attention without copying keys and values per head:
+    // the query heads that share a key/value head are stacked along the
+    // sequence axis, (1, n_kv_head, rep × seq, head_dim).
     let rep = c.n_head / c.n_kv_head;
-    let k = repeat_kv(k, rep)?;
-    let v = repeat_kv(v, rep)?;
+    let len = k.dim(2)?;
+    let q = q.reshape((b, c.n_kv_head, rep * seq, c.head_dim))?;
     let att = (q.matmul(&k.t()?)? * c.attn_scale)?;
     let att = match mask {
-        Some(m) => att.broadcast_add(m)?,
+        Some(m) => att
+            .reshape((b, c.n_kv_head, rep, seq, len))?
+            .broadcast_add(m)?
+            .reshape((b, c.n_kv_head, rep * seq, len))?,
         None => att,
     };
-    let att = candle_nn::ops::softmax_last_dim(&att)?;
-    let y = att.matmul(&v.contiguous()?)?;
+    let att = crate::ops::softmax_last_dim(&att)?;
+    let y = att.matmul(&v)?;
     let y = y
+        .reshape((b, c.n_head, seq, c.head_dim))?
         .transpose(1, 2)?
         .reshape((b, seq, c.n_head * c.head_dim))?;
     layer.wo.forward(&y)
@@ -462,12 +457,41 @@ impl<R: std::io::Read + std::io::Seek> Weights<'_, R> {
     }
 }
 
-fn repeat_kv(x: Tensor, n: usize) -> Result<Tensor> {
-    if n == 1 {
-        return Ok(x);
+/// Keys or values of the positions seen so far, (1, n_kv_head, len,
+/// head_dim), in a buffer whose capacity doubles as needed (up to the
+/// context): appending a token writes one position instead of copying the
+/// whole history, and cutting back to a shared prefix is free.
+#[derive(Default)]
+struct KvBuffer {
+    buf: Option<Tensor>,
+    len: usize,
+}
+
+impl KvBuffer {
+    /// Appends `x` (1, heads, seq, head_dim) and returns all positions.
+    fn append(&mut self, x: &Tensor, max_positions: usize) -> Result<Tensor> {
+        let (b, h, seq, d) = x.dims4()?;
+        let need = self.len + seq;
+        let capacity = self.buf.as_ref().map_or(0, |t| t.dim(2).unwrap_or(0));
+        if need > capacity {
+            let grown = need.next_power_of_two().clamp(256, max_positions.max(need));
+            let buf = Tensor::zeros((b, h, grown, d), x.dtype(), x.device())?;
+            if let (Some(old), true) = (&self.buf, self.len > 0) {
+                buf.slice_set(&old.narrow(2, 0, self.len)?.contiguous()?, 2, 0)?;
+            }
+            self.buf = Some(buf);
+        }
+        let Some(buf) = &self.buf else {
+            candle_core::bail!("KV buffer missing");
+        };
+        buf.slice_set(&x.contiguous()?, 2, self.len)?;
+        self.len = need;
+        buf.narrow(2, 0, need)
     }
-    let (b, h, s, d) = x.dims4()?;
-    Tensor::cat(&vec![&x; n], 2)?.reshape((b, h * n, s, d))
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
 }
 
 /// Additive mask for `seq` new tokens after `pos` cached ones: 0 where a

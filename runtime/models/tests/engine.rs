@@ -391,16 +391,28 @@ fn decoding_through_the_cache_equals_one_pass_for_every_architecture() {
         let whole = last_logits(&path, &ids, ids.len(), true);
         let stepped = last_logits(&path, &ids, 3, true);
         assert!(whole.iter().all(|x| x.is_finite()), "{arch}");
+        // Activations are quantized to 8 bits per block before each
+        // matmul: a last-digit difference between the two paths' attention
+        // sums can round one value to its neighbour, so the paths agree to
+        // rounding, not bit for bit. A wrong mask or position is far off.
+        let scale = whole.iter().fold(0f32, |a, x| a.max(x.abs()));
         let d = max_diff(&whole, &stepped);
-        assert!(d < 1e-3, "{arch}: prompt and decode paths differ by {d}");
+        eprintln!("{arch}: largest logit {scale}, paths differ by {d}");
+        assert!(
+            d < 0.02 * scale,
+            "{arch}: prompt and decode paths differ by {d}"
+        );
     }
     // The window is applied on both paths: without it, the logits change.
     let path = dir.path().join("gemma3.gguf");
     for split in [ids.len(), 3] {
-        let d = max_diff(
-            &last_logits(&path, &ids, split, true),
-            &last_logits(&path, &ids, split, false),
+        let with = last_logits(&path, &ids, split, true);
+        let scale = with.iter().fold(0f32, |a, x| a.max(x.abs()));
+        let d = max_diff(&with, &last_logits(&path, &ids, split, false));
+        eprintln!("split {split}: the window changes logits by {d}");
+        assert!(
+            d > 0.1 * scale,
+            "the window changed little (split {split}): {d}"
         );
-        assert!(d > 1e-3, "the window changed nothing (split {split})");
     }
 }

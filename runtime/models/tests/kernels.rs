@@ -75,7 +75,7 @@ fn our_kernels_answer_like_candles() {
     unsafe { std::env::remove_var("CANDLE_DEQUANTIZE_ALL") };
     let mut texts = Vec::new();
     let mut logits = Vec::new();
-    for mode in [Mode::Candle, Mode::Auto, Mode::Ours] {
+    for mode in [Mode::Candle, Mode::Auto, Mode::Scalar] {
         mode.set();
         let (model, tok, meta) = load();
         let ids = prompt(

@@ -2,8 +2,10 @@
 //! GGUF files use most: Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0.
 //!
 //! Candle has no SIMD path for Q4_1, Q5_0 and Q5_1 (scalar loops), and
-//! multiplies a prompt token by token. [`QLinear`] replaces Candle's
-//! `QMatMul` for these formats and keeps it for the rest (K-quants, floats):
+//! multiplies a prompt token by token; its Q8_0 has SIMD but pays a call per
+//! row, which dominates for short rows (576 values in SmolLM2, 640 in
+//! Gemma3's 262k-row output layer). [`QLinear`] replaces Candle's `QMatMul`
+//! for these formats and keeps it for the rest (K-quants, floats):
 //! - activations are quantized once per call to 8-bit blocks (scale, and
 //!   scale × sum for the formats with a minimum), as llama.cpp does;
 //! - each weight block is unpacked once and multiplied against up to four
@@ -82,11 +84,9 @@ impl Q8Rows {
 /// Which code multiplies, for every [`QLinear`] in the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Ours for Q4_0, Q4_1, Q5_0 and Q5_1; Candle's for the rest (the
-    /// default).
+    /// Ours for the formats they cover, on the best path the CPU has;
+    /// Candle's for the rest (the default).
     Auto,
-    /// Ours for every format they cover, Q8_0 included.
-    Ours,
     /// Ours, on the scalar path.
     Scalar,
     /// Candle's for everything: the reference.
@@ -97,13 +97,12 @@ static MODE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(u8::
 
 impl Mode {
     /// The mode in force: [`set`](Mode::set)'s, else `JAN_KERNELS`
-    /// (`auto`, `ours`, `scalar`, `candle`), else `Auto`.
+    /// (`auto`, `scalar`, `candle`), else `Auto`.
     pub fn get() -> Mode {
-        let all = [Mode::Auto, Mode::Ours, Mode::Scalar, Mode::Candle];
+        let all = [Mode::Auto, Mode::Scalar, Mode::Candle];
         match MODE.load(std::sync::atomic::Ordering::Relaxed) {
             u8::MAX => {
                 let m = match std::env::var("JAN_KERNELS").as_deref() {
-                    Ok("ours") => Mode::Ours,
                     Ok("scalar") => Mode::Scalar,
                     Ok("candle") => Mode::Candle,
                     _ => Mode::Auto,
@@ -154,45 +153,62 @@ impl Path {
     }
 }
 
-/// Calls `out(t, r, row r of the weights · token t)` for the rows in `rows`
-/// and every token of `acts`, [`TILE`] tokens per pass over a row.
+/// Rows `rows` of the weights times every token of `acts`, into `out`,
+/// [`TILE`] tokens per pass over the rows.
 pub fn matmul_rows(
     path: Path,
     fmt: Format,
     weights: &[u8],
     acts: &Q8Rows,
     rows: std::ops::Range<usize>,
-    out: &mut dyn FnMut(usize, usize, f32),
+    out: &Out,
 ) {
     let row_bytes = acts.k / 32 * fmt.block_bytes();
+    assert!(weights.len() >= rows.end * row_bytes && out.n >= rows.end);
     let m = acts.rows();
-    for r in rows {
-        let w = &weights[r * row_bytes..(r + 1) * row_bytes];
-        let mut t = 0;
-        while t < m {
-            let take = (m - t).min(TILE);
-            let mut res = [0f32; TILE];
-            match path {
-                #[cfg(target_arch = "x86_64")]
-                Path::Avx2 | Path::Vnni => x86::dot(path, fmt, w, acts, t, take, &mut res),
-                _ => {
-                    for (i, v) in res.iter_mut().enumerate().take(take) {
-                        *v = scalar::dot(fmt, w, acts.row(t + i));
+    let mut t = 0;
+    while t < m {
+        let take = (m - t).min(TILE);
+        match path {
+            // SAFETY: the rows are whole (checked above), tokens t..t+take
+            // exist, `out` holds m × n values, and `path` was detected.
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 | Path::Vnni => unsafe {
+                x86::rows(path, fmt, weights, rows.clone(), acts, t, take, out)
+            },
+            _ => {
+                for r in rows.clone() {
+                    let w = &weights[r * row_bytes..(r + 1) * row_bytes];
+                    for i in t..t + take {
+                        // SAFETY: token i and row r are in range.
+                        unsafe { out.write(i, r, scalar::dot(fmt, w, acts.row(i))) };
                     }
                 }
             }
-            for (i, v) in res.iter().enumerate().take(take) {
-                out(t + i, r, *v);
-            }
-            t += take;
         }
+        t += take;
     }
 }
 
-/// A raw output pointer that threads write disjoint elements of.
-struct Out(*mut f32);
+/// The output of a matmul, (tokens, n) row-major, that threads write
+/// disjoint elements of.
+pub struct Out {
+    ptr: *mut f32,
+    n: usize,
+}
+
+// SAFETY: writers own disjoint rows (see `QLinear::forward_with`).
 unsafe impl Sync for Out {}
 unsafe impl Send for Out {}
+
+impl Out {
+    /// # Safety
+    /// `(t, r)` is inside the buffer and no other thread writes it.
+    #[inline(always)]
+    pub unsafe fn write(&self, t: usize, r: usize, v: f32) {
+        unsafe { *self.ptr.add(t * self.n + r) = v }
+    }
+}
 
 /// `x` (…, k) times the transposed weights (n, k): (…, n), with our
 /// kernels when the format has them, else Candle's.
@@ -209,13 +225,8 @@ impl QLinear {
                 && weights.rank() == 2
                 && weights.shape().dims()[1].is_multiple_of(32)
         });
-        // Q8_0 keeps Candle's path by default: Candle already has SIMD for
-        // it (AVX2, and AVX-512 VNNI over weights it repacks 16 rows at a
-        // time), measured faster than ours for single tokens. One path for
-        // all token counts keeps a turn's logits the same whether or not
-        // it reuses the KV cache. `Mode::Ours` selects ours.
         let fallback = match format {
-            Some(Format::Q8_0) | None => Some(QMatMul::from_arc(weights.clone())?),
+            None => Some(QMatMul::from_arc(weights.clone())?),
             Some(_) => None,
         };
         Ok(QLinear {
@@ -235,10 +246,7 @@ impl QLinear {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let candle = matches!(
-            (Mode::get(), self.format),
-            (_, None) | (Mode::Candle, _) | (Mode::Auto, Some(Format::Q8_0))
-        );
+        let candle = matches!((Mode::get(), self.format), (_, None) | (Mode::Candle, _));
         match (&self.fallback, candle) {
             (Some(f), true) => f.forward(x),
             (None, true) => QMatMul::from_arc(self.weights.clone())?.forward(x),
@@ -269,17 +277,15 @@ impl QLinear {
         let data = self.weights.data()?;
         let weights: &[u8] = &data;
         let mut out = vec![0f32; m * n];
-        let ptr = Out(out.as_mut_ptr());
+        let target = Out {
+            ptr: out.as_mut_ptr(),
+            n,
+        };
         let tasks = n.div_ceil(ROWS_PER_TASK);
         let work = |range: std::ops::Range<usize>| {
-            let ptr = &ptr;
             for task in range {
                 let rows = task * ROWS_PER_TASK..((task + 1) * ROWS_PER_TASK).min(n);
-                matmul_rows(path, fmt, weights, &acts, rows, &mut |t, r, v| {
-                    // SAFETY: each (t, r) is written once, by the task
-                    // that owns row r; `out` outlives the pool call.
-                    unsafe { *ptr.0.add(t * n + r) = v }
-                });
+                matmul_rows(path, fmt, weights, &acts, rows, &target);
             }
         };
         if tasks > 1 {

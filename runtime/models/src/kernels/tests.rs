@@ -87,6 +87,16 @@ proptest! {
                 prop_assert!((a - r).abs() <= 2.0 / 254.0 * 1.5 * k as f32 * 0.25 + 1e-3,
                     "{path:?} {:?}: {a} vs reference {r}", FORMATS[format]);
             }
+            // A token's result does not depend on the tokens beside it
+            // (prompt and decode paths agree, whether or not a turn reuses
+            // the KV cache).
+            for t in 0..m {
+                let one = ours
+                    .forward_with(path, &x.narrow(1, t, 1).unwrap())
+                    .unwrap()
+                    .flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                prop_assert_eq!(&one[..], &y[t * n..(t + 1) * n], "{:?} {:?} token {}", path, FORMATS[format], t);
+            }
             // As close to the reference as Candle's quantized matmul, which
             // rounds the activation scales to f16 where ours keep f32.
             let ours_error = rms(&y);

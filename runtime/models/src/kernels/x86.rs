@@ -5,8 +5,8 @@
 
 use std::arch::x86_64::*;
 
-use super::formats::{Format, f16_at};
-use super::{Path, Q8Rows, TILE};
+use super::formats::Format;
+use super::{Out, Path, Q8Rows};
 
 const Q4_0: u8 = 0;
 const Q4_1: u8 = 1;
@@ -98,50 +98,70 @@ fn hsum(v: __m256) -> f32 {
     _mm_cvtss_f32(s)
 }
 
-/// One weight row against `N` tokens: each block is unpacked once.
+#[inline(always)]
+fn f16_at_ptr(b: *const u8) -> f32 {
+    // SAFETY: callers pass a pointer into a block, which holds the value.
+    half::f16::from_bits(unsafe { (b as *const u16).read_unaligned() }).to_f32()
+}
+
+/// Weight rows against `N` tokens: each block is unpacked once per row and
+/// multiplied with every token.
 macro_rules! kernel {
     ($name:ident, $features:literal, $products:ident) => {
         /// # Safety
-        /// `w` is a whole row of format `F` for rows of `acts.k` values,
-        /// and tokens `t0..t0 + N` exist in `acts`.
+        /// `weights` holds the rows `rows` of format `F` for rows of
+        /// `acts.k` values, tokens `t0..t0 + N` exist in `acts`, and `out`
+        /// has room for every (token, row).
         #[target_feature(enable = $features)]
         unsafe fn $name<const F: u8, const N: usize>(
-            w: &[u8],
+            weights: &[u8],
+            rows: std::ops::Range<usize>,
             acts: &Q8Rows,
             t0: usize,
-            res: &mut [f32; TILE],
+            out: &Out,
         ) {
             let fmt = format(F);
             let bytes = fmt.block_bytes();
             let nb = acts.k / 32;
-            debug_assert!(w.len() >= nb * bytes && t0 + N <= acts.rows());
-            let rows: [(&[i8], &[f32], &[f32]); N] = std::array::from_fn(|i| acts.row(t0 + i));
-            let mut acc = [_mm256_setzero_ps(); N];
-            let mut acc_m = [0f32; N];
-            for b in 0..nb {
-                let block = &w[b * bytes..(b + 1) * bytes];
-                let v = unsafe { unpack::<F>(block.as_ptr()) };
-                let d = f16_at(block, 0);
-                let m = match F {
-                    Q4_0 => -8.0 * d,
-                    Q5_0 => -16.0 * d,
-                    Q4_1 | Q5_1 => f16_at(block, 2),
-                    _ => 0.0,
-                };
-                for t in 0..N {
-                    let (qs, ds, ss) = rows[t];
-                    let q =
-                        unsafe { _mm256_loadu_si256(qs.as_ptr().add(b * 32) as *const __m256i) };
-                    let p = $products::<F>(v, q);
-                    acc[t] =
-                        _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * ds[b]), acc[t]);
-                    if F != Q8_0 {
-                        acc_m[t] += m * ss[b];
+            let row_bytes = nb * bytes;
+            debug_assert!(weights.len() >= rows.end * row_bytes && t0 + N <= acts.rows());
+            let toks: [(&[i8], &[f32], &[f32]); N] = std::array::from_fn(|i| acts.row(t0 + i));
+            for r in rows {
+                let w = unsafe { weights.as_ptr().add(r * row_bytes) };
+                let mut acc = [_mm256_setzero_ps(); N];
+                let mut acc_m = [0f32; N];
+                for b in 0..nb {
+                    let block = unsafe { w.add(b * bytes) };
+                    let v = unsafe { unpack::<F>(block) };
+                    let d = f16_at_ptr(block);
+                    let m = match F {
+                        Q4_0 => -8.0 * d,
+                        Q5_0 => -16.0 * d,
+                        Q4_1 | Q5_1 => f16_at_ptr(unsafe { block.add(2) }),
+                        _ => 0.0,
+                    };
+                    for t in 0..N {
+                        let (qs, ds, ss) = toks[t];
+                        // SAFETY: block b of a row of k values exists in
+                        // each token's rows (k / 32 blocks).
+                        let (q, da, sa) = unsafe {
+                            (
+                                _mm256_loadu_si256(qs.as_ptr().add(b * 32) as *const __m256i),
+                                *ds.get_unchecked(b),
+                                *ss.get_unchecked(b),
+                            )
+                        };
+                        let p = $products::<F>(v, q);
+                        acc[t] =
+                            _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * da), acc[t]);
+                        if F != Q8_0 {
+                            acc_m[t] += m * sa;
+                        }
                     }
                 }
-            }
-            for t in 0..N {
-                res[t] = hsum(acc[t]) + acc_m[t];
+                for t in 0..N {
+                    unsafe { out.write(t0 + t, r, hsum(acc[t]) + acc_m[t]) };
+                }
             }
         }
     };
@@ -150,29 +170,37 @@ macro_rules! kernel {
 kernel!(kernel_avx2, "avx2,fma", products_avx2);
 kernel!(kernel_vnni, "avx2,fma,avx512vnni,avx512vl", products_vnni);
 
-/// `res[i]` = row `w` · token `t0 + i`, for `take` (1 to [`TILE`]) tokens.
-pub fn dot(
+/// Rows `rows` of `weights` times tokens `t0..t0 + take` (1 to
+/// [`TILE`](super::TILE)),
+/// into `out`.
+///
+/// # Safety
+/// As for the kernels: whole rows, existing tokens, room in `out`; and
+/// `path` is one the CPU supports.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn rows(
     path: Path,
     fmt: Format,
-    w: &[u8],
+    weights: &[u8],
+    rows: std::ops::Range<usize>,
     acts: &Q8Rows,
     t0: usize,
     take: usize,
-    res: &mut [f32; TILE],
+    out: &Out,
 ) {
     macro_rules! run {
         ($f:expr) => {
-            match (path, take) {
-                // SAFETY: `Path::detect` saw these CPU features; the caller
-                // passes whole rows and existing tokens.
-                (Path::Vnni, 1) => unsafe { kernel_vnni::<{ $f }, 1>(w, acts, t0, res) },
-                (Path::Vnni, 2) => unsafe { kernel_vnni::<{ $f }, 2>(w, acts, t0, res) },
-                (Path::Vnni, 3) => unsafe { kernel_vnni::<{ $f }, 3>(w, acts, t0, res) },
-                (Path::Vnni, _) => unsafe { kernel_vnni::<{ $f }, 4>(w, acts, t0, res) },
-                (_, 1) => unsafe { kernel_avx2::<{ $f }, 1>(w, acts, t0, res) },
-                (_, 2) => unsafe { kernel_avx2::<{ $f }, 2>(w, acts, t0, res) },
-                (_, 3) => unsafe { kernel_avx2::<{ $f }, 3>(w, acts, t0, res) },
-                (_, _) => unsafe { kernel_avx2::<{ $f }, 4>(w, acts, t0, res) },
+            unsafe {
+                match (path, take) {
+                    (Path::Vnni, 1) => kernel_vnni::<{ $f }, 1>(weights, rows, acts, t0, out),
+                    (Path::Vnni, 2) => kernel_vnni::<{ $f }, 2>(weights, rows, acts, t0, out),
+                    (Path::Vnni, 3) => kernel_vnni::<{ $f }, 3>(weights, rows, acts, t0, out),
+                    (Path::Vnni, _) => kernel_vnni::<{ $f }, 4>(weights, rows, acts, t0, out),
+                    (_, 1) => kernel_avx2::<{ $f }, 1>(weights, rows, acts, t0, out),
+                    (_, 2) => kernel_avx2::<{ $f }, 2>(weights, rows, acts, t0, out),
+                    (_, 3) => kernel_avx2::<{ $f }, 3>(weights, rows, acts, t0, out),
+                    (_, _) => kernel_avx2::<{ $f }, 4>(weights, rows, acts, t0, out),
+                }
             }
         };
     }
