@@ -36,7 +36,7 @@ fn main() -> anyhow::Result<()> {
     println!(
         "{}",
         serde_json::json!({
-            "engine": "jan (candle)",
+            "engine": format!("jan (kernels: {:?})", jan_models::kernels::Mode::get()),
             "threads": candle_core::utils::get_num_threads(),
             "load_ms": load_ms,
             "prompt_tokens": g.prompt_tokens,

@@ -1,8 +1,8 @@
 //! Every format and code path against Candle's reference: dequantize the
 //! weights, then an f32 matmul. The kernels quantize activations to 8 bits
 //! per block (as Candle's and llama.cpp's quantized matmuls do), so they
-//! agree with the f32 reference within that rounding, and with Candle's
-//! own quantized matmul much more closely.
+//! must agree with the reference within the error that rounding allows,
+//! computed for each output from the data.
 
 use std::sync::Arc;
 
@@ -47,7 +47,7 @@ fn max_abs(v: &[f32]) -> f32 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn kernels_match_candle(
         format in 0usize..5,
@@ -64,28 +64,40 @@ proptest! {
         let w = Tensor::from_vec(random(n * k, seed, 1.0, offset), (n, k), &dev).unwrap();
         let x = Tensor::from_vec(random(m * k, seed ^ 0x9e37, 2.0, 0.0), (1, m, k), &dev).unwrap();
         let q = Arc::new(QTensor::quantize(&w, FORMATS[format]).unwrap());
+        let deq = q.dequantize(&dev).unwrap();
         let reference = x
-            .matmul(&q.dequantize(&dev).unwrap().t().unwrap().unsqueeze(0).unwrap())
+            .matmul(&deq.t().unwrap().unsqueeze(0).unwrap())
             .unwrap()
             .flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        let candle = QMatMul::from_arc(q.clone()).unwrap()
-            .forward(&x).unwrap()
-            .flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        // The error activation rounding allows: each value moves by at most
+        // half its block's step (max|x| / 127), times |w|, summed; plus
+        // float slack for the sums.
+        let xs = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let ws = deq.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let mut bound = vec![0f32; m * n];
+        for t in 0..m {
+            for r in 0..n {
+                let mut b = 0f32;
+                let mut mag = 0f32;
+                for blk in 0..k / 32 {
+                    let xb = &xs[t * k + blk * 32..t * k + blk * 32 + 32];
+                    let wb = &ws[r * k + blk * 32..r * k + blk * 32 + 32];
+                    let step = max_abs(xb) / 127.0;
+                    b += step / 2.0 * wb.iter().map(|v| v.abs()).sum::<f32>();
+                    mag += xb.iter().zip(wb).map(|(a, c)| (a * c).abs()).sum::<f32>();
+                }
+                bound[t * n + r] = b * 1.001 + 1e-5 * mag + 1e-6;
+            }
+        }
         let ours = QLinear::new(q).unwrap();
         prop_assert!(ours.format().is_some());
-        let rms = |v: &[f32]| -> f32 {
-            (v.iter().zip(&reference).map(|(a, r)| (a - r) * (a - r)).sum::<f32>() / v.len() as f32).sqrt()
-        };
-        let candle_error = rms(&candle);
         for path in paths() {
             let y = ours.forward_with(path, &x).unwrap();
             prop_assert_eq!(y.dims(), &[1, m, n]);
             let y = y.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            for (a, r) in y.iter().zip(&reference) {
-                // Activation rounding: at most half a step (max|x| / 254)
-                // per element; |w| ≤ 1.5 over k elements bounds it.
-                prop_assert!((a - r).abs() <= 2.0 / 254.0 * 1.5 * k as f32 * 0.25 + 1e-3,
-                    "{path:?} {:?}: {a} vs reference {r}", FORMATS[format]);
+            for ((a, r), b) in y.iter().zip(&reference).zip(&bound) {
+                prop_assert!((a - r).abs() <= *b,
+                    "{path:?} {:?}: {a} vs reference {r}, allowed {b}", FORMATS[format]);
             }
             // A token's result does not depend on the tokens beside it
             // (prompt and decode paths agree, whether or not a turn reuses
@@ -97,11 +109,6 @@ proptest! {
                     .flatten_all().unwrap().to_vec1::<f32>().unwrap();
                 prop_assert_eq!(&one[..], &y[t * n..(t + 1) * n], "{:?} {:?} token {}", path, FORMATS[format], t);
             }
-            // As close to the reference as Candle's quantized matmul, which
-            // rounds the activation scales to f16 where ours keep f32.
-            let ours_error = rms(&y);
-            prop_assert!(ours_error <= candle_error * 1.05 + 1e-4 * max_abs(&reference).max(1.0),
-                "{path:?} {:?}: rms error {ours_error} vs candle's {candle_error}", FORMATS[format]);
         }
     }
 }
