@@ -415,6 +415,14 @@ mod tests {
         let p =
             Params::from_layers(&[&json!({"max_completion_tokens": 9, "max_tokens": 3})]).unwrap();
         assert_eq!(p.max_tokens, Some(9));
+        assert!(!p.ignore_eos);
+        assert!(
+            Params::from_layers(&[&json!({"ignore_eos": true})])
+                .unwrap()
+                .ignore_eos
+        );
+        let e = Params::from_layers(&[&json!({"ignore_eos": "yes"})]).unwrap_err();
+        assert_eq!(e.param, "ignore_eos");
     }
 
     #[test]

@@ -59,6 +59,28 @@ async fn answers_paris_and_streams_the_same_text() {
     );
 }
 
+/// The answer ends at the end-of-turn token, unless `ignore_eos` (llama.cpp
+/// server's option) asks for exactly `max_tokens`.
+#[tokio::test(flavor = "multi_thread")]
+async fn ignore_eos_runs_to_max_tokens() {
+    let (_t, engine) = engine();
+    let request = |ignore: bool| {
+        json!({
+            "model": "smollm2",
+            "messages": [{"role": "user", "content": QUESTION}],
+            "temperature": 0,
+            "max_tokens": 40,
+            "ignore_eos": ignore,
+        })
+    };
+    let stops = engine.chat(request(false), None).await.unwrap();
+    assert_eq!(stops["choices"][0]["finish_reason"], "stop", "{stops}");
+    assert!(stops["usage"]["completion_tokens"].as_u64().unwrap() < 40);
+    let runs_on = engine.chat(request(true), None).await.unwrap();
+    assert_eq!(runs_on["choices"][0]["finish_reason"], "length");
+    assert_eq!(runs_on["usage"]["completion_tokens"], 40);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn model_json_defaults_come_from_the_gguf() {
     let (t, _e) = engine();
