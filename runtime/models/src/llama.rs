@@ -323,6 +323,7 @@ impl Model {
             Ok((r.cos.narrow(0, pos, seq)?, r.sin.narrow(0, pos, seq)?))
         };
         let global = narrow(&self.rope)?;
+        let max_positions = self.max_positions();
         let local = self.rope_local.as_ref().map(narrow).transpose()?;
         for layer in &mut self.layers {
             let residual = x.clone();
@@ -332,7 +333,7 @@ impl Model {
                 (true, None) => (local_mask.as_ref(), &global),
                 (false, _) => (causal.as_ref(), &global),
             };
-            let h = attention(layer, c, &h, m, cos, sin, self.rope.cos.dim(0)?)?;
+            let h = attention(layer, c, &h, m, cos, sin, max_positions)?;
             let h = match &layer.post_attn_norm {
                 Some(n) => n.forward(&h)?,
                 None => h,

@@ -69,6 +69,17 @@ async fn thread(s: &AppState, text: &str) -> String {
     t["id"].as_str().unwrap().to_string()
 }
 
+/// Starts a run of the slow assistant on `thread`.
+async fn start_run(s: &AppState, thread: &str) -> (StatusCode, Value) {
+    call(
+        s,
+        "POST",
+        &format!("/v1/threads/{thread}/runs"),
+        json!({"assistant_id": "slow"}),
+    )
+    .await
+}
+
 async fn wait_terminal(s: &AppState, thread: &str, run: &str) -> Value {
     for _ in 0..200 {
         let (_, r) = call(
@@ -91,22 +102,10 @@ async fn a_busy_thread_refuses_a_second_run_and_cancel_ends_the_first() {
     let t = tempfile::tempdir().unwrap();
     let s = state(t.path());
     let th = thread(&s, "long").await;
-    let (st, run) = call(
-        &s,
-        "POST",
-        &format!("/v1/threads/{th}/runs"),
-        json!({"assistant_id": "slow"}),
-    )
-    .await;
+    let (st, run) = start_run(&s, &th).await;
     assert_eq!(st, StatusCode::OK, "{run}");
     let id = run["id"].as_str().unwrap();
-    let (st, err) = call(
-        &s,
-        "POST",
-        &format!("/v1/threads/{th}/runs"),
-        json!({"assistant_id": "slow"}),
-    )
-    .await;
+    let (st, err) = start_run(&s, &th).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(
         err["error"]["message"]
@@ -140,13 +139,7 @@ async fn a_busy_thread_refuses_a_second_run_and_cancel_ends_the_first() {
     let text = m["content"][0]["text"]["value"].as_str().unwrap();
     assert!(text.starts_with("w0 ") && !text.contains("w49"), "{text}");
     // The thread is free again.
-    let (st, _) = call(
-        &s,
-        "POST",
-        &format!("/v1/threads/{th}/runs"),
-        json!({"assistant_id": "slow"}),
-    )
-    .await;
+    let (st, _) = start_run(&s, &th).await;
     assert_eq!(st, StatusCode::OK);
 }
 
@@ -198,20 +191,8 @@ async fn concurrent_runs_on_different_threads_both_complete() {
     let t = tempfile::tempdir().unwrap();
     let s = state(t.path());
     let (a, b) = (thread(&s, "short").await, thread(&s, "short").await);
-    let (_, ra) = call(
-        &s,
-        "POST",
-        &format!("/v1/threads/{a}/runs"),
-        json!({"assistant_id": "slow"}),
-    )
-    .await;
-    let (_, rb) = call(
-        &s,
-        "POST",
-        &format!("/v1/threads/{b}/runs"),
-        json!({"assistant_id": "slow"}),
-    )
-    .await;
+    let (_, ra) = start_run(&s, &a).await;
+    let (_, rb) = start_run(&s, &b).await;
     let da = wait_terminal(&s, &a, ra["id"].as_str().unwrap()).await;
     let db = wait_terminal(&s, &b, rb["id"].as_str().unwrap()).await;
     assert_eq!(
@@ -233,13 +214,7 @@ async fn a_run_in_flight_at_a_crash_is_failed_after_restart() {
     let t = tempfile::tempdir().unwrap();
     let s = state(t.path());
     let th = thread(&s, "long").await;
-    let (_, run) = call(
-        &s,
-        "POST",
-        &format!("/v1/threads/{th}/runs"),
-        json!({"assistant_id": "slow"}),
-    )
-    .await;
+    let (_, run) = start_run(&s, &th).await;
     let id = run["id"].as_str().unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     // "Crash": a new server over the same data folder while the run is in

@@ -271,11 +271,7 @@ impl Store {
             return Ok(());
         }
         let id = run["id"].as_str().unwrap_or_default().to_string();
-        let path = self.run_path(thread, &id)?.with_extension("steps.json");
-        let mut steps = match read_json(&path) {
-            Ok(Value::Array(a)) => a,
-            _ => Vec::new(),
-        };
+        let mut steps = self.read_steps(thread, &id)?;
         if expire_if_due(run, &mut steps) {
             self.put_run(thread, run)?;
             self.put_steps(thread, &id, &steps)?;
@@ -317,6 +313,11 @@ impl Store {
 
     pub fn steps(&self, thread: &str, run: &str) -> Result<Vec<Value>> {
         self.run(thread, run)?;
+        self.read_steps(thread, run)
+    }
+
+    /// The steps file as it is (no check that the run exists or expired).
+    fn read_steps(&self, thread: &str, run: &str) -> Result<Vec<Value>> {
         let path = self.run_path(thread, run)?.with_extension("steps.json");
         match read_json(&path) {
             Ok(Value::Array(a)) => Ok(a),

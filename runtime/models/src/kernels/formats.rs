@@ -57,6 +57,7 @@ impl Format {
     }
 }
 
+#[inline(always)]
 pub fn f16_at(b: &[u8], at: usize) -> f32 {
     half::f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
 }
@@ -64,6 +65,7 @@ pub fn f16_at(b: &[u8], at: usize) -> f32 {
 /// A block's scale `d` and `m_eff`, the per-block term that multiplies the
 /// activation block's scaled sum: w = u · d + m_eff for the unsigned values
 /// `u` of the 4- and 5-bit formats (0 for Q8_0).
+#[inline(always)]
 pub fn scales(fmt: Format, b: &[u8]) -> (f32, f32) {
     let d = f16_at(b, 0);
     let m = match fmt {

@@ -215,7 +215,9 @@ impl Out {
 pub struct QLinear {
     weights: Arc<QTensor>,
     format: Option<Format>,
-    fallback: Option<QMatMul>,
+    /// Candle's matmul over the same weights (for quantized formats it
+    /// only holds the `Arc`): the path for other formats and the reference.
+    candle: QMatMul,
 }
 
 impl QLinear {
@@ -225,14 +227,11 @@ impl QLinear {
                 && weights.rank() == 2
                 && weights.shape().dims()[1].is_multiple_of(32)
         });
-        let fallback = match format {
-            None => Some(QMatMul::from_arc(weights.clone())?),
-            Some(_) => None,
-        };
+        let candle = QMatMul::from_arc(weights.clone())?;
         Ok(QLinear {
             weights,
             format,
-            fallback,
+            candle,
         })
     }
 
@@ -246,12 +245,10 @@ impl QLinear {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let candle = matches!((Mode::get(), self.format), (_, None) | (Mode::Candle, _));
-        match (&self.fallback, candle) {
-            (Some(f), true) => f.forward(x),
-            (None, true) => QMatMul::from_arc(self.weights.clone())?.forward(x),
-            (_, false) if Mode::get() == Mode::Scalar => self.forward_with(Path::Scalar, x),
-            (_, false) => self.forward_with(Path::best(), x),
+        match (Mode::get(), self.format) {
+            (_, None) | (Mode::Candle, _) => self.candle.forward(x),
+            (Mode::Scalar, _) => self.forward_with(Path::Scalar, x),
+            (Mode::Auto, _) => self.forward_with(Path::best(), x),
         }
     }
 
@@ -260,10 +257,8 @@ impl QLinear {
     pub fn forward_with(&self, path: Path, x: &Tensor) -> Result<Tensor> {
         let (n, k) = self.weights.shape().dims2()?;
         let dims = x.dims();
-        let fmt = match (self.format, &self.fallback) {
-            (Some(fmt), _) => fmt,
-            (None, Some(candle)) => return candle.forward(x),
-            (None, None) => candle_core::bail!("QLinear without weights"),
+        let Some(fmt) = self.format else {
+            return self.candle.forward(x);
         };
         if dims.last() != Some(&k) {
             candle_core::bail!("matmul: input {:?} does not end in {k}", dims);

@@ -5,7 +5,7 @@
 
 use std::arch::x86_64::*;
 
-use super::formats::Format;
+use super::formats::{Format, scales};
 use super::{Out, Path, Q8Rows};
 
 const Q4_0: u8 = 0;
@@ -98,12 +98,6 @@ fn hsum(v: __m256) -> f32 {
     _mm_cvtss_f32(s)
 }
 
-#[inline(always)]
-fn f16_at_ptr(b: *const u8) -> f32 {
-    // SAFETY: callers pass a pointer into a block, which holds the value.
-    half::f16::from_bits(unsafe { (b as *const u16).read_unaligned() }).to_f32()
-}
-
 /// Weight rows against `N` tokens: each block is unpacked once per row and
 /// multiplied with every token.
 macro_rules! kernel {
@@ -131,15 +125,10 @@ macro_rules! kernel {
                 let mut acc = [_mm256_setzero_ps(); N];
                 let mut acc_m = [0f32; N];
                 for b in 0..nb {
-                    let block = unsafe { w.add(b * bytes) };
-                    let v = unsafe { unpack::<F>(block) };
-                    let d = f16_at_ptr(block);
-                    let m = match F {
-                        Q4_0 => -8.0 * d,
-                        Q5_0 => -16.0 * d,
-                        Q4_1 | Q5_1 => f16_at_ptr(unsafe { block.add(2) }),
-                        _ => 0.0,
-                    };
+                    // SAFETY: block b of row r lies inside `weights`.
+                    let block = unsafe { std::slice::from_raw_parts(w.add(b * bytes), bytes) };
+                    let v = unsafe { unpack::<F>(block.as_ptr()) };
+                    let (d, m) = scales(fmt, block);
                     for t in 0..N {
                         let (qs, ds, ss) = toks[t];
                         // SAFETY: block b of a row of k values exists in
