@@ -81,4 +81,19 @@ export function handlersFor(topic) {
   return out;
 }
 
-export const events = { on, once, off, emit };
+/**
+ * Asks another assistant (`assistant:<id>`) and resolves to its answer's
+ * text: a user turn (a string) or `{ messages, model?, instructions? }`.
+ * Only that assistant can answer, and only the asker sees the answer.
+ */
+export function request(topic, payload, options = {}) {
+  checkTopic(topic, "request");
+  const timeout = options && options.timeout !== undefined ? Number(options.timeout) : 60000;
+  if (!(timeout > 0)) {
+    return Promise.reject(new TypeError("events.request: timeout must be a positive number of milliseconds"));
+  }
+  const value = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? "null");
+  return ops.op_jan_events_request(topic, value, timeout);
+}
+
+export const events = { on, once, off, emit, request };

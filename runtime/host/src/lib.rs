@@ -11,6 +11,7 @@
 mod ext;
 mod isolate;
 mod loader;
+pub mod permissions;
 mod replies;
 pub mod resolve;
 
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use jan_assistant::{Assistant, DataDir, LoadError};
@@ -44,9 +45,35 @@ pub enum HostError {
     Start { id: String, message: String },
     #[error("assistant '{0}' has no model to answer with: {NO_MODEL_HELP}")]
     NoModel(String),
+    #[error("model '{model}' is not available to assistant '{id}'; it may use: {available}")]
+    UnknownModel {
+        id: String,
+        model: String,
+        available: String,
+    },
     #[error("cannot start a thread for assistant '{0}': {1}")]
     Thread(String, std::io::Error),
+    #[error("assistant '{0}' is overloaded: its queue of events is full; try again later")]
+    Busy(String),
 }
+
+/// A request that has not finished after this many times its time budget
+/// (or ten minutes, if that is longer) fails, even though its code is not
+/// using the CPU (it waits on something that never comes).
+const WALL_LIMIT_FACTOR: u32 = 10;
+const WALL_LIMIT_MIN: Duration = Duration::from_secs(600);
+
+/// The wall-time cap for a request (or for loading) with this budget of
+/// CPU time: generous, since waiting on models or a busy machine is fine.
+fn wall_limit(budget: Duration) -> Duration {
+    (budget * WALL_LIMIT_FACTOR).max(WALL_LIMIT_MIN)
+}
+
+/// How long a request waits for other assistants that are still loading
+/// (so that the handlers they register at start-up are on the bus). An
+/// assistant loading for longer than this after its start no longer holds
+/// anyone up.
+const STARTUP_GRACE: Duration = Duration::from_secs(3);
 
 /// A user turn for an assistant.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +90,52 @@ pub struct Ask {
     /// The tools the caller offers (OpenAI's `tools`); a handler may answer
     /// with `tool_calls` for them.
     pub tools: Vec<Value>,
+    /// How many events led to this request (another assistant's
+    /// `events.request`); bounded by [`jan_events::MAX_HOPS`].
+    pub hops: u32,
+}
+
+impl Ask {
+    /// The payload of `events.request`: a string (one user message) or
+    /// `{ messages, model?, instructions? }`.
+    pub fn from_request_payload(payload: Value) -> Result<Ask, String> {
+        match payload {
+            Value::String(text) => Ok(Ask {
+                messages: vec![json!({"role": "user", "content": text})],
+                ..Ask::default()
+            }),
+            Value::Object(mut o) => {
+                let messages = match o.remove("messages") {
+                    Some(Value::Array(m)) => m,
+                    _ => {
+                        return Err(
+                            "events.request: the payload must be a string or { messages: [...] }"
+                                .into(),
+                        );
+                    }
+                };
+                let text = |o: &mut serde_json::Map<String, Value>, k: &str| match o.remove(k) {
+                    Some(Value::String(s)) => Ok(Some(s)),
+                    None | Some(Value::Null) => Ok(None),
+                    Some(_) => Err(format!("events.request: `{k}` must be a string")),
+                };
+                let model = text(&mut o, "model")?;
+                let instructions = text(&mut o, "instructions")?;
+                if let Some(k) = o.keys().next() {
+                    return Err(format!(
+                        "events.request: unknown field `{k}` (expected messages, model, instructions)"
+                    ));
+                }
+                Ok(Ask {
+                    messages,
+                    model,
+                    instructions,
+                    ..Ask::default()
+                })
+            }
+            _ => Err("events.request: the payload must be a string or { messages: [...] }".into()),
+        }
+    }
 }
 
 /// The answer to one request, as it arrives.
@@ -103,6 +176,41 @@ struct Inner {
     provider: Arc<dyn ModelProvider>,
     slots: Mutex<HashMap<String, Slot>>,
     generations: AtomicU64,
+    /// Where assistants not loaded yet are looked up by id (`jan run`
+    /// loads one folder, and the others on demand).
+    library: Mutex<Option<DataDir>>,
+    /// The runtime the host was made on: watchdogs and requests between
+    /// assistants run there, never on an assistant's own thread (which a
+    /// looping assistant would block).
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+/// A handle on the host that does not keep it alive (held by isolates).
+#[derive(Clone)]
+pub(crate) struct WeakHost(Weak<Inner>);
+
+impl WeakHost {
+    /// Asks assistant `id` on the host's runtime and waits (at most
+    /// `timeout`) for the whole text.
+    pub async fn request(&self, id: String, ask: Ask, timeout: Duration) -> Result<String, String> {
+        let host = Host {
+            inner: self.0.upgrade().ok_or("the host has stopped")?,
+        };
+        let work = async move {
+            let answer = host.ask(&id, ask).await.map_err(|e| e.to_string())?;
+            answer.text().await
+        };
+        let timed = async move {
+            tokio::time::timeout(timeout, work)
+                .await
+                .unwrap_or_else(|_| Err(format!("no answer within {} ms", timeout.as_millis())))
+        };
+        let runtime = self.0.upgrade().and_then(|i| i.runtime.clone());
+        match runtime {
+            Some(rt) => rt.spawn(timed).await.unwrap_or_else(|e| Err(e.to_string())),
+            None => timed.await,
+        }
+    }
 }
 
 /// Runs assistants. Cloning gives another handle to the same host.
@@ -120,6 +228,8 @@ impl Host {
                 provider,
                 slots: Mutex::default(),
                 generations: AtomicU64::new(0),
+                library: Mutex::default(),
+                runtime: tokio::runtime::Handle::try_current().ok(),
             }),
         }
     }
@@ -141,12 +251,15 @@ impl Host {
             return Ok(None);
         }
         self.inner.bus.unsubscribe_owner(&assistant.id);
+        self.inner.bus.confine(&assistant.id);
         Isolate::spawn(Spawn {
             assistant: assistant.clone(),
             generation: self.inner.generations.fetch_add(1, Ordering::SeqCst) + 1,
             bus: self.inner.bus.clone(),
             replies: self.inner.replies.clone(),
             provider: self.inner.provider.clone(),
+            host: WeakHost(Arc::downgrade(&self.inner)),
+            runtime: self.inner.runtime.clone(),
         })
         .map(Some)
         .map_err(|e| HostError::Thread(assistant.id.clone(), e))
@@ -168,6 +281,28 @@ impl Host {
             i.stop("assistant reloaded");
         }
         Ok(assistant)
+    }
+
+    /// Lets requests reach the data folder's assistants without loading
+    /// them all: one that is not loaded is looked up there by id and loaded
+    /// when first asked.
+    pub fn set_library(&self, data: DataDir) {
+        *self.inner.library.lock().unwrap_or_else(|e| e.into_inner()) = Some(data);
+    }
+
+    /// Loads the library's assistant `id`, if it has one.
+    fn load_from_library(&self, id: &str) -> Option<Assistant> {
+        let data = self
+            .inner
+            .library
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let dir = data
+            .list_assistants()
+            .into_iter()
+            .find_map(|(dir, r)| r.ok().filter(|a| a.id == id).map(|_| dir))?;
+        self.load(&dir).ok()
     }
 
     /// Loads every assistant in the data folder; returns those that failed,
@@ -212,12 +347,20 @@ impl Host {
     /// Hot reload: if the assistant's folder changed on disk since it was
     /// loaded (or its isolate died), load it again.
     fn refresh(&self, id: &str) -> Result<(), HostError> {
+        if !self.slots().contains_key(id) {
+            self.load_from_library(id);
+        }
         let (dir, old_fp, dead) = {
             let slots = self.slots();
             let slot = slots
                 .get(id)
                 .ok_or_else(|| HostError::NotFound(id.to_string()))?;
-            let dead = slot.isolate.as_ref().is_some_and(|i| !i.is_alive());
+            // An isolate whose code failed to load stays failed (and says
+            // why) until its folder changes; one that died later restarts.
+            let dead = slot
+                .isolate
+                .as_ref()
+                .is_some_and(|i| !i.is_alive() && !i.load_failed());
             (slot.assistant.dir.clone(), slot.fingerprint, dead)
         };
         if dead || fingerprint(&dir) != old_fp {
@@ -259,7 +402,7 @@ impl Host {
     /// Sends a user turn to assistant `id` and returns its answer stream.
     pub async fn ask(&self, id: &str, ask: Ask) -> Result<Answer, HostError> {
         self.refresh(id)?;
-        let (assistant, ready, generation) = {
+        let (assistant, ready, generation, clock, exited) = {
             let slots = self.slots();
             let slot = slots
                 .get(id)
@@ -269,18 +412,23 @@ impl Host {
                 slot.assistant.clone(),
                 iso.map(|i| i.ready.clone()),
                 iso.map(|i| i.generation),
+                iso.map(|i| i.clock.clone()),
+                iso.and_then(|i| i.exit_reason()),
             )
         };
         let budget = Duration::from_millis(assistant.timeout_ms());
         self.others_started(id, budget).await;
         if let Some(mut ready) = ready {
-            let started = tokio::time::timeout(budget, ready.wait_for(|r| r.is_some())).await;
+            // Loading's own work is bounded by the isolate's watchdog (CPU
+            // time); this bounds the wait in wall time.
+            let wait = wall_limit(budget);
+            let started = tokio::time::timeout(wait, ready.wait_for(|r| r.is_some())).await;
             let state = match started {
                 Ok(Ok(r)) => r.clone().unwrap_or(Ok(())),
                 Ok(Err(_)) => Err("the assistant stopped while starting".into()),
                 Err(_) => Err(format!(
                     "its modules did not finish loading within {} ms",
-                    budget.as_millis()
+                    wait.as_millis()
                 )),
             };
             if let Err(message) = state {
@@ -290,15 +438,25 @@ impl Host {
                 });
             }
         }
+        // Code that loaded and then died (it was just reloaded, and died
+        // again) must not be answered for by the default model.
+        if let Some(message) = exited {
+            return Err(HostError::Start {
+                id: id.to_string(),
+                message,
+            });
+        }
         let instructions = ask
             .instructions
             .clone()
             .or_else(|| assistant.manifest.instructions.clone());
         let topic = assistant.topic();
-        if let (Some(generation), true) = (generation, self.inner.bus.has_subscriber(id, &topic)) {
+        if let (Some(generation), Some(clock), true) =
+            (generation, clock, self.inner.bus.has_subscriber(id, &topic))
+        {
             let req_id = format!("req_{}", uuid::Uuid::new_v4().simple());
             let rx = self.inner.replies.register(&req_id, id, generation);
-            self.inner.bus.emit(
+            let sent = self.inner.bus.publish(
                 "host",
                 &topic,
                 json!({
@@ -310,34 +468,49 @@ impl Host {
                     "model": ask.model,
                     "tools": ask.tools,
                 }),
+                ask.hops,
+                Some(id),
             );
-            return Ok(self.watch(id, generation, req_id, rx, budget));
+            if !sent.reached {
+                self.inner.replies.forget(&req_id);
+                return Err(HostError::Busy(id.to_string()));
+            }
+            return Ok(self.watch(id, generation, clock, req_id, rx, budget));
         }
         self.default_answer(&assistant, ask, instructions)
     }
 
-    /// Waits (up to `budget`) until every other loaded isolate has finished
-    /// loading its modules, so that the handlers it registers at start-up
-    /// are on the bus before a request can make anyone emit to them.
+    /// Waits until every other isolate started in the last
+    /// [`STARTUP_GRACE`] has finished loading its modules (at most until its
+    /// grace ends), so that the handlers it registers at start-up are on the
+    /// bus before a request can make anyone emit to them. An assistant stuck
+    /// while loading holds nobody up for longer than that.
     async fn others_started(&self, id: &str, budget: Duration) {
         let waiting: Vec<_> = self
             .slots()
             .iter()
             .filter(|(k, _)| k.as_str() != id)
-            .filter_map(|(_, s)| s.isolate.as_ref().map(|i| i.ready.clone()))
-            .filter(|r| r.borrow().is_none())
+            .filter_map(|(_, s)| s.isolate.as_ref())
+            .filter(|i| i.ready.borrow().is_none())
+            .map(|i| (i.ready.clone(), i.spawned_at + STARTUP_GRACE.min(budget)))
             .collect();
-        for mut ready in waiting {
-            let _ = tokio::time::timeout(budget, ready.wait_for(|r| r.is_some())).await;
+        for (mut ready, until) in waiting {
+            let until = tokio::time::Instant::from_std(until);
+            let _ = tokio::time::timeout_at(until, ready.wait_for(|r| r.is_some())).await;
         }
     }
 
-    /// Enforces the time budget on a request to an assistant's code: past
-    /// it, the request fails and the isolate is terminated and restarted.
+    /// Enforces the time budget on a request to an assistant's code. The
+    /// budget counts the assistant's own work (CPU time of its isolate's
+    /// thread since the request began), not time spent awaiting a model or
+    /// a tool. Past it, the request fails and the isolate is terminated and
+    /// restarted. A request that is still open after a much longer wall
+    /// time fails without a restart (its code is idle).
     fn watch(
         &self,
         id: &str,
         generation: u64,
+        clock: isolate::CpuClock,
         req_id: String,
         mut rx: mpsc::UnboundedReceiver<Reply>,
         budget: Duration,
@@ -345,8 +518,11 @@ impl Host {
         let (tx, out) = mpsc::unbounded_channel();
         let host = self.clone();
         let id = id.to_string();
-        tokio::spawn(async move {
-            let deadline = tokio::time::Instant::now() + budget;
+        let task = async move {
+            let wall = wall_limit(budget);
+            let wall_deadline = tokio::time::Instant::now() + wall;
+            let start = clock.now();
+            let mut tick = tokio::time::interval(isolate::WATCH_TICK);
             loop {
                 tokio::select! {
                     r = rx.recv() => {
@@ -355,20 +531,37 @@ impl Host {
                         let _ = tx.send(r);
                         if last { break }
                     }
-                    _ = tokio::time::sleep_until(deadline) => {
+                    _ = tick.tick() => {
+                        let over_budget = clock.now().saturating_sub(start) > budget;
+                        let over_wall = tokio::time::Instant::now() >= wall_deadline;
+                        if !over_budget && !over_wall {
+                            continue;
+                        }
                         host.inner.replies.forget(&req_id);
-                        let message = format!(
-                            "assistant '{id}' ran past its time budget of {} ms and was restarted",
-                            budget.as_millis()
-                        );
+                        let message = if over_budget {
+                            format!(
+                                "assistant '{id}' ran past its time budget of {} ms and was restarted",
+                                budget.as_millis()
+                            )
+                        } else {
+                            format!("assistant '{id}' did not answer within {} s", wall.as_secs())
+                        };
                         tracing::warn!(assistant = %id, "{message}");
-                        let _ = tx.send(Reply::Error { message: message.clone(), stack: String::new() });
-                        host.restart(&id, generation, &message);
+                        // Restart first, so a request sent right after this
+                        // error meets the new isolate, not the dying one.
+                        if over_budget {
+                            host.restart(&id, generation, &message);
+                        }
+                        let _ = tx.send(Reply::Error { message, stack: String::new() });
                         break;
                     }
                 }
             }
-        });
+        };
+        match &self.inner.runtime {
+            Some(rt) => rt.spawn(task),
+            None => tokio::spawn(task),
+        };
         Answer { rx: out }
     }
 
@@ -381,14 +574,27 @@ impl Host {
         instructions: Option<String>,
     ) -> Result<Answer, HostError> {
         let allowed = isolate::allowed_models(assistant, self.inner.provider.as_ref());
+        let is_chat = |d: &Value| d["type"] != "embedding";
         let chosen = match &ask.model {
             Some(m) => allowed
                 .iter()
                 .find(|(d, _)| d.get("id").and_then(Value::as_str) == Some(m.as_str())),
-            None => allowed.iter().find(|(d, _)| d["type"] != "embedding"),
+            None => allowed.iter().find(|(d, _)| is_chat(d)),
         };
         let Some((descriptor, overrides)) = chosen else {
-            return Err(HostError::NoModel(assistant.id.clone()));
+            let chat: Vec<&str> = allowed
+                .iter()
+                .filter(|(d, _)| is_chat(d))
+                .filter_map(|(d, _)| d["id"].as_str())
+                .collect();
+            return Err(match (&ask.model, chat.is_empty()) {
+                (Some(model), false) => HostError::UnknownModel {
+                    id: assistant.id.clone(),
+                    model: model.clone(),
+                    available: chat.join(", "),
+                },
+                _ => HostError::NoModel(assistant.id.clone()),
+            });
         };
         let mut messages = Vec::new();
         if let Some(i) = instructions.filter(|i| !i.is_empty()) {
@@ -411,6 +617,10 @@ impl Host {
                 tokio::select! {
                     d = drx.recv() => if let Some(d) = d { let _ = tx.send(Reply::Delta(d)); },
                     r = &mut chat => break r,
+                    // Nobody is listening any more (a cancelled run, an
+                    // interrupted `jan run`): dropping the chat future
+                    // stops generation.
+                    _ = tx.closed() => return,
                 }
             };
             while let Ok(d) = drx.try_recv() {

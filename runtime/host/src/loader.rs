@@ -15,6 +15,7 @@ use deno_core::{
 };
 use deno_error::JsErrorBox;
 
+use crate::permissions::{Access, Permissions};
 use crate::resolve::{self, Mode};
 
 /// The specifier `@janhq/core` resolves to.
@@ -53,6 +54,7 @@ pub struct Compiled {
 
 pub struct Loader {
     root: PathBuf,
+    permissions: Permissions,
     source_maps: RefCell<HashMap<String, Vec<u8>>>,
 }
 
@@ -65,9 +67,10 @@ pub fn file_url(path: &Path) -> Result<ModuleSpecifier, ModuleLoaderError> {
 }
 
 impl Loader {
-    pub fn new(root: PathBuf) -> Self {
+    pub fn new(permissions: Permissions) -> Self {
         Loader {
-            root,
+            root: permissions.root().to_path_buf(),
+            permissions,
             source_maps: RefCell::default(),
         }
     }
@@ -82,15 +85,15 @@ impl Loader {
         resolve::resolve(specifier, importer, &self.root, mode).map_err(|e| e.to_string())
     }
 
-    /// Reads a file and turns it into runnable JavaScript.
+    /// Reads a file and turns it into runnable JavaScript. Code loads
+    /// only from what the assistant may read (its folder, unless granted
+    /// more), checked after following links.
     pub fn compile(&self, path: &Path) -> Result<Compiled, String> {
-        if !path.starts_with(&self.root) {
-            return Err(format!(
-                "{} is outside the assistant folder",
-                path.display()
-            ));
-        }
-        let text = std::fs::read_to_string(path)
+        let real = self
+            .permissions
+            .check(path, Access::Read)
+            .map_err(|e| format!("cannot load {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&real)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let url = file_url(path).map_err(|e| e.to_string())?;
         let media = MediaType::from_path(path);

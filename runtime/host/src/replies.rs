@@ -86,6 +86,13 @@ impl Replies {
         });
     }
 
+    /// Was request `id` made to this owner's isolate of this generation?
+    pub fn owned_by(&self, id: &str, owner: &str, generation: u64) -> bool {
+        self.lock()
+            .get(id)
+            .is_some_and(|p| p.owner == owner && p.generation == generation)
+    }
+
     pub fn forget(&self, id: &str) {
         self.lock().remove(id);
     }

@@ -1,8 +1,8 @@
 //! Module resolution the way Node resolves it, confined to one assistant's
 //! folder: relative paths (with the extension guessing TypeScript users
 //! expect), and bare specifiers from `node_modules` through package.json
-//! `exports` (conditions and subpaths, `*` patterns), then `module`, then
-//! `main`, then `index.js`.
+//! `exports` (conditions and subpaths, `*` patterns), then `main`, then
+//! `index.js`.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -19,7 +19,7 @@ pub enum Mode {
 impl Mode {
     fn conditions(self) -> &'static [&'static str] {
         match self {
-            Mode::Import => &["import", "module", "default"],
+            Mode::Import => &["import", "node", "default"],
             Mode::Require => &["require", "node", "default"],
         }
     }
@@ -210,16 +210,12 @@ fn resolve_package(
     if subpath != "." {
         return file_or_dir(&normalize(&pkg_dir.join(&subpath))).ok_or_else(not_found);
     }
-    let fields: &[&str] = match mode {
-        Mode::Import => &["module", "main"],
-        Mode::Require => &["main"],
-    };
-    for field in fields {
-        if let Some(entry) = manifest.get(*field).and_then(Value::as_str)
-            && let Some(f) = file_or_dir(&normalize(&pkg_dir.join(entry)))
-        {
-            return Ok(f);
-        }
+    // `main` only, as Node: `module` is for bundlers, and often points at
+    // builds that only a bundler can run.
+    if let Some(entry) = manifest.get("main").and_then(Value::as_str)
+        && let Some(f) = file_or_dir(&normalize(&pkg_dir.join(entry)))
+    {
+        return Ok(f);
     }
     file_or_dir(&pkg_dir.join("index")).ok_or_else(not_found)
 }
@@ -417,13 +413,14 @@ mod tests {
     }
 
     #[test]
-    fn module_then_main_then_index_and_scoped_names() {
+    fn main_never_module_then_index_and_scoped_names() {
         let (_t, root) = setup();
         let from = root.join("src/index.ts");
         let sc = root.join("node_modules/@sc/pkg");
+        // `module` is a bundler field: Node (and jan) ignore it.
         assert_eq!(
             resolve("@sc/pkg", &from, &root, Mode::Import).unwrap(),
-            sc.join("m.js")
+            sc.join("c.js")
         );
         assert_eq!(
             resolve("@sc/pkg", &from, &root, Mode::Require).unwrap(),

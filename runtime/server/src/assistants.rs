@@ -98,6 +98,18 @@ pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiR
 
 /// Checks the fields of a create or modify body.
 fn check(body: &Map<String, Value>) -> ApiResult<()> {
+    // Grants widen what an assistant's code may reach: they are the user's
+    // to write in assistant.json, not an API client's.
+    for k in ["permissions", "limits"] {
+        if body.contains_key(k) {
+            return Err(ApiError::invalid(
+                Some(k),
+                format!(
+                    "'{k}' is set in the assistant's assistant.json on disk, not through the API"
+                ),
+            ));
+        }
+    }
     for k in ["name", "description", "instructions", "model"] {
         opt_str(body, k)?;
     }

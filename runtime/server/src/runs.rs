@@ -348,6 +348,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
             .filter(|m| !m.is_empty()),
         parameters,
         tools: run["tools"].as_array().cloned().unwrap_or_default(),
+        ..Ask::default()
     };
     let snapshot = run.clone();
     let mut reply = ReplyMessage {

@@ -283,7 +283,7 @@ pub async fn events(
         })
         .filter(|t: &Vec<String>| !t.is_empty())
         .unwrap_or_else(|| vec!["*".into()]);
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, rx) = jan_events::queue();
     let owner = format!("sse:{}", jan_store::new_id("watch"));
     for t in &topics {
         s.host
@@ -291,9 +291,10 @@ pub async fn events(
             .subscribe_with(&owner, jan_events::Pattern::new(t.clone()), tx.clone());
     }
     // The subscriptions end when the client goes away: the bus drops
-    // subscribers whose receiver is gone on its next emit.
+    // subscribers whose receiver is gone on its next emit. A client that
+    // reads too slowly loses events (the bus's bounded queues).
     let stream = futures_util::StreamExt::map(
-        tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+        tokio_stream::wrappers::ReceiverStream::new(rx),
         |e: std::sync::Arc<jan_events::Event>| {
             Ok(Event::default()
                 .event(e.topic.clone())

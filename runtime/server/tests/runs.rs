@@ -288,3 +288,32 @@ async fn the_openapi_document_lists_what_is_served() {
         json!(["message", "type"])
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assistants_show_their_grants_and_the_api_cannot_widen_them() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    let granted = s.data.assistants().join("granted");
+    std::fs::create_dir_all(&granted).unwrap();
+    std::fs::write(
+        granted.join("assistant.json"),
+        r#"{"permissions": {"net": ["127.0.0.1:1337"], "env": ["MY_KEY"]}}"#,
+    )
+    .unwrap();
+    let (status, a) = call(&s, "GET", "/v1/assistants/granted", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(
+        a["permissions"],
+        json!({"net": ["127.0.0.1:1337"], "read": [], "write": [], "env": ["MY_KEY"]})
+    );
+    for (k, v) in [
+        ("permissions", json!({"read": ["/"]})),
+        ("limits", json!({"timeout_ms": 1})),
+    ] {
+        let (status, e) = call(&s, "POST", "/v1/assistants/granted", json!({ k: v })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+        assert_eq!(e["error"]["param"], k, "{e}");
+    }
+    let (_, a) = call(&s, "GET", "/v1/assistants/granted", Value::Null).await;
+    assert_eq!(a["permissions"]["read"], json!([]));
+}

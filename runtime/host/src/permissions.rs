@@ -1,0 +1,244 @@
+//! What an assistant's code may reach: the checks behind every op that
+//! touches a file, the network or the environment.
+//!
+//! Paths are resolved before they are checked: `..` is taken apart and every
+//! symbolic link is followed (`canonicalize`), for the path asked for and for
+//! each grant alike, so neither `..` nor a link inside the folder can lead
+//! outside it. Without grants an assistant may read its own folder and
+//! nothing else.
+
+use std::path::{Component, Path, PathBuf};
+
+use jan_assistant::{Assistant, NetGrant};
+
+/// A refused access; the message names the grant that would allow it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub String);
+
+/// One assistant's grants.
+#[derive(Debug, Clone)]
+pub struct Permissions {
+    /// The assistant folder (canonical): always readable.
+    root: PathBuf,
+    read: Vec<PathBuf>,
+    write: Vec<PathBuf>,
+    net: Vec<NetGrant>,
+    env: Vec<String>,
+}
+
+/// What access is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Permissions {
+    pub fn of(a: &Assistant) -> Permissions {
+        let p = a.permissions();
+        let root = a.dir.canonicalize().unwrap_or_else(|_| a.dir.clone());
+        Permissions {
+            read: p.paths(&root, false),
+            write: p.paths(&root, true),
+            net: p.net_grants(),
+            env: p.env.clone(),
+            root,
+        }
+    }
+
+    /// The assistant folder, resolved.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Resolves `path` (relative to the assistant folder) and checks it
+    /// against the grants; returns the resolved path to use. A path to a
+    /// file that does not exist yet is resolved through its nearest existing
+    /// folder.
+    pub fn check(&self, path: &Path, access: Access) -> Result<PathBuf, Denied> {
+        let wanted = self.root.join(path);
+        let resolved = resolve(&wanted).ok_or_else(|| {
+            Denied(format!(
+                "{}: the path cannot be resolved (it goes above the root)",
+                path.display()
+            ))
+        })?;
+        let allowed = |grants: &[PathBuf]| {
+            grants
+                .iter()
+                .filter_map(|g| resolve(g))
+                .any(|g| resolved.starts_with(g))
+        };
+        let ok = match access {
+            Access::Read => {
+                resolved.starts_with(&self.root) || allowed(&self.read) || allowed(&self.write)
+            }
+            Access::Write => allowed(&self.write),
+        };
+        if ok {
+            return Ok(resolved);
+        }
+        let (verb, field) = match access {
+            Access::Read => ("read", "read"),
+            Access::Write => ("write", "write"),
+        };
+        Err(Denied(format!(
+            "{verb} access to {} is not granted; add it to permissions.{field} in assistant.json",
+            resolved.display()
+        )))
+    }
+
+    /// May the code connect to `host:port`?
+    pub fn check_net(&self, host: &str, port: u16) -> Result<(), Denied> {
+        if self.net.iter().any(|g| g.allows(host, port)) {
+            return Ok(());
+        }
+        let shown = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        Err(Denied(format!(
+            "net access to {shown} is not granted; add it to permissions.net in assistant.json"
+        )))
+    }
+
+    /// The environment variables the code may see, with their values.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.env
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
+            .collect()
+    }
+}
+
+/// The path with every link followed and `.`/`..` applied. The longest
+/// existing prefix is canonicalized by the OS; the rest (which does not
+/// exist, so holds no links) is applied lexically. `None` for a path that
+/// climbs above `/`.
+fn resolve(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = path.canonicalize() {
+        return Some(p);
+    }
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(p) = existing.canonicalize() {
+            let mut out = p;
+            for c in rest.iter().rev() {
+                match Path::new(c).components().next() {
+                    Some(Component::ParentDir) => {
+                        if !out.pop() {
+                            return None;
+                        }
+                        // A link may have led here; its parent is resolved
+                        // again rather than assumed.
+                        out = out.canonicalize().ok()?;
+                    }
+                    Some(Component::CurDir) => {}
+                    Some(Component::Normal(n)) => out.push(n),
+                    _ => return None,
+                }
+            }
+            return Some(out);
+        }
+        let last = existing.components().next_back()?;
+        rest.push(match last {
+            Component::Normal(n) => Component::Normal(n).as_os_str().to_owned(),
+            other => other.as_os_str().to_owned(),
+        });
+        if !existing.pop() {
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assistant(dir: &Path, json: &str) -> Assistant {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("assistant.json"), json).unwrap();
+        Assistant::load(dir).unwrap()
+    }
+
+    #[test]
+    fn own_folder_is_readable_and_nothing_else() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("secret"), "s").unwrap();
+        let a = assistant(&t.path().join("a"), "{}");
+        let p = Permissions::of(&a);
+        assert!(p.check(Path::new("assistant.json"), Access::Read).is_ok());
+        for bad in [
+            "../secret",
+            "./../secret",
+            "src/../../secret",
+            "/etc/passwd",
+            "/proc/self/environ",
+        ] {
+            let err = p.check(Path::new(bad), Access::Read).unwrap_err();
+            assert!(err.0.contains("permissions.read"), "{bad}: {err}");
+        }
+        let abs = t.path().join("a").join("..").join("secret");
+        assert!(p.check(&abs, Access::Read).is_err());
+        // Nothing is writable without a grant, not even the own folder.
+        let err = p.check(Path::new("x.txt"), Access::Write).unwrap_err();
+        assert!(err.0.contains("permissions.write"), "{err}");
+    }
+
+    #[test]
+    fn links_are_followed_before_checking() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("secret"), "s").unwrap();
+        std::fs::create_dir_all(t.path().join("outside")).unwrap();
+        let a = assistant(
+            &t.path().join("a"),
+            r#"{"permissions": {"write": ["./state"]}}"#,
+        );
+        std::os::unix::fs::symlink(t.path().join("secret"), a.dir.join("link")).unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside"), a.dir.join("state")).unwrap();
+        let p = Permissions::of(&a);
+        assert!(p.check(Path::new("link"), Access::Read).is_err());
+        // The grant itself is resolved: `state` points outside, so writes
+        // land in `outside`, which is what the grant names after resolving.
+        let ok = p.check(Path::new("state/new.txt"), Access::Write).unwrap();
+        assert_eq!(ok, t.path().canonicalize().unwrap().join("outside/new.txt"));
+        // New files climbing out through `..` are refused.
+        assert!(p.check(Path::new("state/../../x"), Access::Write).is_err());
+        assert!(
+            p.check(Path::new("state/nope/../../../x"), Access::Write)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn grants_open_exactly_what_they_name() {
+        let t = tempfile::tempdir().unwrap();
+        let docs = t.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("a.md"), "a").unwrap();
+        std::fs::write(t.path().join("docs2"), "x").unwrap();
+        let json = serde_json::json!({"permissions": {"read": [docs], "net": ["127.0.0.1:1337", "example.com"], "env": ["JAN_TEST_GRANTED"]}});
+        let a = assistant(&t.path().join("a"), &json.to_string());
+        let p = Permissions::of(&a);
+        assert!(p.check(&docs.join("a.md"), Access::Read).is_ok());
+        assert!(p.check(&t.path().join("docs2"), Access::Read).is_err());
+        assert!(p.check(&docs.join("a.md"), Access::Write).is_err());
+        assert!(p.check_net("127.0.0.1", 1337).is_ok());
+        assert!(p.check_net("example.com", 8443).is_ok());
+        let err = p.check_net("127.0.0.1", 1338).unwrap_err();
+        assert_eq!(
+            err.0,
+            "net access to 127.0.0.1:1338 is not granted; add it to permissions.net in assistant.json"
+        );
+        assert!(p.check_net("localhost", 1337).is_err());
+        assert!(
+            p.check_net("::1", 1337)
+                .unwrap_err()
+                .0
+                .contains("[::1]:1337")
+        );
+    }
+}

@@ -1,0 +1,604 @@
+//! The sandbox, tried as an attacker would: assistant code must not reach
+//! the host's ops, read files outside its grants by any route, see or answer
+//! another assistant's requests, or stall the others.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{EchoModels, ask, assistant, host};
+use jan_events::{Bus, MAX_HOPS, Pattern};
+use jan_host::Host;
+use serde_json::{Value, json};
+
+/// An assistant whose handler runs the JS in `body` (with `q`, the user's
+/// text) and answers with what it returns, as JSON.
+fn probe(root: &std::path::Path, name: &str, manifest: &str, body: &str) -> std::path::PathBuf {
+    let code = format!(
+        r#"import {{ events, assistant }} from "@janhq/core";
+events.on("assistant:" + assistant.id, async (e) => {{
+  const q = e.messages[e.messages.length - 1].content;
+  const out = await (async () => {{ {body} }})();
+  return JSON.stringify(out);
+}});"#
+    );
+    assistant(
+        root,
+        name,
+        &[("assistant.json", manifest), ("src/index.js", &code)],
+    )
+}
+
+async fn ask_json(h: &Host, id: &str, q: &str) -> Value {
+    let text = ask(h, id, q).await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn assistant_code_cannot_reach_the_ops() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = probe(
+        t.path(),
+        "curious",
+        "{}",
+        r#"
+  const found = [];
+  const seen = new Set();
+  // Everything reachable from the global object, two levels deep.
+  const walk = (o, path, depth) => {
+    if (o === null || (typeof o !== "object" && typeof o !== "function") || seen.has(o) || depth > 2) return;
+    seen.add(o);
+    for (const k of [...Object.getOwnPropertyNames(o), ...Object.getOwnPropertySymbols(o)]) {
+      let v; try { v = o[k]; } catch { continue; }
+      const name = path + "." + String(k);
+      if (typeof k === "string" && (k.startsWith("op_") || k === "ops" || k === "core")) found.push(name);
+      walk(v, name, depth + 1);
+    }
+  };
+  walk(globalThis, "globalThis", 0);
+  const imports = [];
+  for (const s of ["ext:core/ops", "ext:core/mod.js", "ext:jan_core/10_events.js", "ext:jan_core/99_main.js"]) {
+    try { await import(s); imports.push(s + ": loaded"); } catch (e) { imports.push(s + ": refused"); }
+  }
+  return { deno: typeof Deno, found, imports };
+"#,
+    );
+    let h = host();
+    h.load(&dir).unwrap();
+    let out = ask_json(&h, "curious", "x").await;
+    assert_eq!(out["deno"], "undefined", "{out}");
+    assert_eq!(out["found"], json!([]), "{out}");
+    for line in out["imports"].as_array().unwrap() {
+        assert!(line.as_str().unwrap().ends_with("refused"), "{out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_outside_the_folder_are_refused_through_every_route() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    let secret = root.join("secret.js");
+    std::fs::write(
+        &secret,
+        "export default 'TOP-SECRET'; module.exports = 'TOP-SECRET';",
+    )
+    .unwrap();
+    std::fs::write(root.join("secret.json"), r#"{"s": "TOP-SECRET"}"#).unwrap();
+    let dir = assistant(
+        &root,
+        "attacker",
+        &[
+            ("package.json", r#"{"type": "module"}"#),
+            ("src/cjs.cjs", "module.exports = (p) => require(p);"),
+            (
+                "src/index.js",
+                r#"import { events } from "@janhq/core";
+import { createRequire } from "./req.js";
+events.on("assistant:attacker", async (e) => {
+  const spec = e.messages[0].content;
+  const [how, target] = [spec.slice(0, spec.indexOf(" ")), spec.slice(spec.indexOf(" ") + 1)];
+  try {
+    let v;
+    if (how === "import") v = await import(target);
+    else if (how === "require") v = createRequire()(target);
+    else if (how === "loader") v = globalThis[Symbol.for("jan.require")](target);
+    return "LEAKED " + JSON.stringify(v);
+  } catch (err) {
+    return "refused: " + String(err.message ?? err);
+  }
+});"#,
+            ),
+            (
+                "src/req.js",
+                r#"import load from "./cjs.cjs"; export const createRequire = () => load;"#,
+            ),
+        ],
+    );
+    std::os::unix::fs::symlink(&secret, dir.join("src/link.js")).unwrap();
+    std::os::unix::fs::symlink(&root, dir.join("src/up")).unwrap();
+    let folder = dir.canonicalize().unwrap();
+    let abs = secret.display().to_string();
+    let dotted = format!("{}/src/../../secret.js", folder.display());
+    let attempts = [
+        "import ../../secret.js".to_string(),
+        format!("import {abs}"),
+        format!("import file://{abs}"),
+        format!("import file://{dotted}"),
+        format!("import file://{}/src/link.js", folder.display()),
+        "import ./link.js".to_string(),
+        "import ./up/secret.js".to_string(),
+        "import ./up/secret.json".to_string(),
+        "import file:///etc/passwd".to_string(),
+        "import /proc/self/environ".to_string(),
+        "require ../../secret.js".to_string(),
+        format!("require {abs}"),
+        "require ./link.js".to_string(),
+        "require ./up/secret.json".to_string(),
+        "require /etc/passwd".to_string(),
+        format!("loader {dotted}"),
+        format!("loader {abs}"),
+        format!("loader {}/src/link.js", folder.display()),
+        "loader /etc/passwd".to_string(),
+        "loader /proc/self/environ".to_string(),
+    ];
+    let h = host();
+    h.load(&dir).unwrap();
+    for a in &attempts {
+        let out = ask(&h, "attacker", a).await.unwrap();
+        assert!(out.starts_with("refused: "), "{a}: {out}");
+        assert!(
+            !out.contains("TOP-SECRET") && !out.contains("root:"),
+            "{a}: {out}"
+        );
+    }
+    // The documented error names the grant.
+    let out = ask(&h, "attacker", &format!("loader {abs}")).await.unwrap();
+    assert!(out.contains("permissions.read"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_grant_lets_code_load_from_that_folder_only() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    let shared = root.join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("lib.js"), "export const answer = 42;").unwrap();
+    std::fs::write(root.join("other.js"), "export const answer = 0;").unwrap();
+    let manifest = json!({"permissions": {"read": [shared]}}).to_string();
+    let dir = probe(
+        &root,
+        "granted",
+        &manifest,
+        r#"try { return (await import(q)).answer; } catch (e) { return String(e.message); }"#,
+    );
+    let h = host();
+    h.load(&dir).unwrap();
+    let ok = ask_json(
+        &h,
+        "granted",
+        &format!("file://{}/lib.js", shared.display()),
+    )
+    .await;
+    assert_eq!(ok, json!(42));
+    let no = ask_json(
+        &h,
+        "granted",
+        &format!("file://{}/other.js", root.display()),
+    )
+    .await;
+    assert!(no.as_str().unwrap().contains("not granted"), "{no}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_are_private_and_only_their_assistant_answers() {
+    let t = tempfile::tempdir().unwrap();
+    let victim = assistant(
+        t.path(),
+        "victim",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core";
+let requests = 0;
+events.on("assistant:victim", async (e, meta) => {
+  if (meta.source !== "host") return;
+  requests++;
+  await new Promise((r) => setTimeout(r, 200));
+  return "real answer #" + requests + " to " + e.messages[0].content;
+});"#,
+        )],
+    );
+    let spy = probe(
+        t.path(),
+        "spy",
+        "{}",
+        r#"
+  if (q === "listen") {
+    globalThis.seen = [];
+    events.on("*", (p, meta) => { globalThis.seen.push(meta.topic); });
+    const refused = [];
+    for (const p of ["assistant:victim", "assistant:*", "assistant:v*"]) {
+      try { events.on(p, () => {}); refused.push(p + ": allowed"); } catch (e) { refused.push(e.message); }
+    }
+    return refused;
+  }
+  if (q === "forge") {
+    // A fake request on the victim's topic: it must not be taken as one.
+    events.emit("assistant:victim", { id: "req_forged", type: "message", messages: [{ role: "user", content: "forged" }] });
+    return "sent";
+  }
+  return globalThis.seen;
+"#,
+    );
+    let h = host();
+    h.load(&victim).unwrap();
+    h.load(&spy).unwrap();
+    let refused = ask_json(&h, "spy", "listen").await;
+    for r in refused.as_array().unwrap() {
+        let r = r.as_str().unwrap();
+        assert!(
+            r.contains("may not subscribe") && r.contains("assistant:<id>"),
+            "{r}"
+        );
+    }
+    assert_eq!(ask(&h, "spy", "forge").await.unwrap(), "\"sent\"");
+    let answer = ask(&h, "victim", "the user's secret prompt").await.unwrap();
+    assert_eq!(answer, "real answer #1 to the user's secret prompt");
+    let seen = ask_json(&h, "spy", "report").await;
+    assert!(
+        !seen.to_string().contains("assistant:victim"),
+        "the spy saw the victim's requests: {seen}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_explicit_grant_opens_another_assistants_topic() {
+    let t = tempfile::tempdir().unwrap();
+    let monitor = probe(
+        t.path(),
+        "monitor",
+        r#"{"events": ["assistant:monitor", "assistant:worker"]}"#,
+        r#"
+  if (q === "watch") { globalThis.n = 0; events.on("assistant:worker", () => { globalThis.n++; }); return "ok"; }
+  return globalThis.n;
+"#,
+    );
+    let worker = assistant(
+        t.path(),
+        "worker",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core"; events.on("assistant:worker", () => "done");"#,
+        )],
+    );
+    let h = host();
+    h.load(&monitor).unwrap();
+    h.load(&worker).unwrap();
+    assert_eq!(ask_json(&h, "monitor", "watch").await, "ok");
+    assert_eq!(ask(&h, "worker", "x").await.unwrap(), "done");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(ask_json(&h, "monitor", "count").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_request_asks_another_assistant_and_loops_are_cut() {
+    let t = tempfile::tempdir().unwrap();
+    let doubler = assistant(
+        t.path(),
+        "doubler",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core";
+events.on("assistant:doubler", (e) => String(Number(e.messages.at(-1).content) * 2));"#,
+        )],
+    );
+    // No code: the default answer (the stand-in model echoes).
+    let plain = assistant(t.path(), "plain", &[("assistant.json", "{}")]);
+    let asker = probe(
+        t.path(),
+        "asker",
+        "{}",
+        r#"
+  if (q === "double") return await events.request("assistant:doubler", "21");
+  if (q === "plain") return await events.request("assistant:plain", { messages: [{ role: "user", content: "hi" }] });
+  if (q === "self") {
+    try { return await events.request("assistant:asker", "self"); } catch (e) { return e.message; }
+  }
+  if (q === "bad") {
+    try { await events.request("thread.created", "x"); } catch (e) { return e.message; }
+  }
+  return "?";
+"#,
+    );
+    let h = host();
+    for d in [&doubler, &plain, &asker] {
+        h.load(d).unwrap();
+    }
+    assert_eq!(ask_json(&h, "asker", "double").await, "42");
+    let echoed = ask_json(&h, "asker", "plain").await;
+    assert!(echoed.as_str().unwrap().starts_with("echo: hi"), "{echoed}");
+    // The assistant asks itself, again and again: the chain is cut.
+    let looped = ask_json(&h, "asker", "self").await;
+    assert!(
+        looped
+            .as_str()
+            .unwrap()
+            .contains(&format!("more than {MAX_HOPS} requests")),
+        "{looped}"
+    );
+    let bad = ask_json(&h, "asker", "bad").await;
+    assert!(
+        bad.as_str().unwrap().contains("not an assistant's topic"),
+        "{bad}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_bouncing_between_assistants_die_out() {
+    let t = tempfile::tempdir().unwrap();
+    let ping = assistant(
+        t.path(),
+        "ping",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core"; events.on("ball.ping", (n) => events.emit("ball.pong", n + 1));"#,
+        )],
+    );
+    let pong = assistant(
+        t.path(),
+        "pong",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core"; events.on("ball.pong", (n) => events.emit("ball.ping", n + 1));"#,
+        )],
+    );
+    let h = host();
+    h.load(&ping).unwrap();
+    h.load(&pong).unwrap();
+    // Both loaded and subscribed before the serve.
+    let _ = ask(&h, "ping", "x").await;
+    let _ = ask(&h, "pong", "x").await;
+    let mut watch = h.bus().subscribe("test", Pattern::new("ball.*"));
+    h.bus().emit("test-serve", "ball.ping", json!(0));
+    let mut count = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(2), watch.recv()).await {
+        count += 1;
+        assert!(count <= MAX_HOPS as usize + 1, "the ball keeps bouncing");
+    }
+    assert!(count >= MAX_HOPS as usize - 1, "stopped early: {count}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_is_dropped_not_queued_and_the_flooded_assistant_recovers() {
+    let t = tempfile::tempdir().unwrap();
+    let flooder = assistant(
+        t.path(),
+        "flooder",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core";
+events.on("assistant:flooder", () => { for (let i = 0; i < 20000; i++) events.emit("flood", { i, pad: "x".repeat(100) }); return "sent"; });"#,
+        )],
+    );
+    let sink = assistant(
+        t.path(),
+        "sink",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core";
+let got = 0;
+events.on("flood", () => { got++; const end = Date.now() + 1; while (Date.now() < end) {} });
+events.on("assistant:sink", () => "got " + got);"#,
+        )],
+    );
+    let h = host();
+    h.load(&flooder).unwrap();
+    h.load(&sink).unwrap();
+    let _ = ask(&h, "sink", "x").await.unwrap();
+    assert_eq!(ask(&h, "flooder", "go").await.unwrap(), "sent");
+    let dropped = h.bus().dropped("sink");
+    assert!(dropped > 10_000, "dropped {dropped}");
+    // Its queue drains; then it answers again, having seen what fit.
+    let mut answer = Err(String::new());
+    for _ in 0..50 {
+        answer = ask(&h, "sink", "count?").await;
+        if answer.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got: u64 = answer.unwrap()["got ".len()..].parse().unwrap();
+    assert_eq!(got + dropped, 20_000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_load_that_never_ends_is_stopped_and_holds_nobody_up() {
+    let t = tempfile::tempdir().unwrap();
+    let stuck = assistant(
+        t.path(),
+        "stuck",
+        &[
+            ("assistant.json", r#"{"limits": {"timeout_ms": 30000}}"#),
+            ("src/index.js", "while (true) {}"),
+        ],
+    );
+    let short = assistant(
+        t.path(),
+        "short",
+        &[
+            ("assistant.json", r#"{"limits": {"timeout_ms": 1000}}"#),
+            ("src/index.js", "for (;;) {}"),
+        ],
+    );
+    let fine = assistant(
+        t.path(),
+        "fine",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core"; events.on("assistant:fine", () => "fine");"#,
+        )],
+    );
+    let h = host();
+    h.load(&stuck).unwrap();
+    h.load(&short).unwrap();
+    h.load(&fine).unwrap();
+    let started = Instant::now();
+    assert_eq!(ask(&h, "fine", "x").await.unwrap(), "fine");
+    // At most the start-up grace (3 s), not the stuck one's 30 s budget.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = ask(&h, "short", "x").await.unwrap_err();
+    assert!(
+        err.contains("did not finish loading its modules within its time budget of 1000 ms"),
+        "{err}"
+    );
+    // It stays failed (no restart loop) and says so at once.
+    let again = Instant::now();
+    let err2 = ask(&h, "short", "x").await.unwrap_err();
+    assert_eq!(err, err2);
+    assert!(again.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn code_that_fails_to_load_fails_the_request_instead_of_the_default_answer() {
+    let t = tempfile::tempdir().unwrap();
+    let broken = assistant(
+        t.path(),
+        "broken",
+        &[
+            (
+                "src/index.js",
+                r#"import { events } from "@janhq/core";
+events.on("assistant:broken", () => "never");
+import "./dep.js";"#,
+            ),
+            (
+                "src/dep.js",
+                "throw new ReferenceError('Response is not defined');",
+            ),
+        ],
+    );
+    let h = host();
+    h.load(&broken).unwrap();
+    let err = ask(&h, "broken", "hi").await.unwrap_err();
+    assert!(err.contains("Response is not defined"), "{err}");
+    assert!(!err.contains("echo:"), "{err}");
+}
+
+/// A model that takes its time: a fault injected to tell the assistant's
+/// own work from time spent waiting on a model.
+struct SlowModels;
+
+impl jan_host::ModelProvider for SlowModels {
+    fn list(&self) -> Vec<Value> {
+        vec![json!({"id": "slow", "object": "model"})]
+    }
+    fn chat(
+        &self,
+        _: Value,
+        _: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    ) -> jan_host::models::BoxFuture<anyhow::Result<Value>> {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            Ok(json!({"choices": [{"message": {"role": "assistant", "content": "slow answer"}}]}))
+        })
+    }
+    fn embed(
+        &self,
+        _: String,
+        _: Vec<String>,
+    ) -> jan_host::models::BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
+        Box::pin(async { anyhow::bail!("no embeddings") })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_time_budget_counts_the_code_not_the_model() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = assistant(
+        t.path(),
+        "patient",
+        &[
+            ("assistant.json", r#"{"limits": {"timeout_ms": 800}}"#),
+            (
+                "src/index.js",
+                r#"import { events, models } from "@janhq/core";
+events.on("assistant:patient", async (e) => {
+  if (e.messages[0].content === "spin") { for (;;) {} }
+  const r = await models[0].chat({ messages: e.messages });
+  return r.choices[0].message.content;
+});"#,
+            ),
+        ],
+    );
+    let h = Host::new(Bus::new(), Arc::new(SlowModels));
+    h.load(&dir).unwrap();
+    // 2.5 s waiting on the model, within an 800 ms budget of work.
+    assert_eq!(ask(&h, "patient", "hi").await.unwrap(), "slow answer");
+    // Its own loop still hits the budget.
+    let err = ask(&h, "patient", "spin").await.unwrap_err();
+    assert!(err.contains("time budget of 800 ms"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_env_holds_only_granted_variables() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = probe(
+        t.path(),
+        "envy",
+        r#"{"permissions": {"env": ["PATH", "JAN_SURELY_UNSET_VAR"]}}"#,
+        "return process.env;",
+    );
+    let h = Host::new(Bus::new(), Arc::new(EchoModels));
+    h.load(&dir).unwrap();
+    let env = ask_json(&h, "envy", "x").await;
+    let expected = json!({"PATH": std::env::var("PATH").unwrap()});
+    assert_eq!(env, expected);
+}
+
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_heap_limit_bounds_the_process_memory() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = assistant(
+        t.path(),
+        "hog",
+        &[
+            (
+                "assistant.json",
+                r#"{"limits": {"heap_mb": 64, "timeout_ms": 30000}}"#,
+            ),
+            (
+                "src/index.js",
+                r#"import { events } from "@janhq/core";
+events.on("assistant:hog", (e) => {
+  if (e.messages[0].content !== "eat") return "fine";
+  const a = [];
+  for (;;) a.push(new Array(1e5).fill("x" + a.length));
+});"#,
+            ),
+        ],
+    );
+    let h = host();
+    h.load(&dir).unwrap();
+    let err = ask(&h, "hog", "eat").await.unwrap_err();
+    assert!(err.contains("heap limit"), "{err}");
+    // 64 MB of heap and a margin; the whole test process, other tests
+    // included, stays far below what a doubling limit reached (2 GB).
+    let peak = peak_rss_mb();
+    assert!(peak < 700, "peak RSS {peak} MB");
+    assert_eq!(ask(&h, "hog", "ok?").await.unwrap(), "fine");
+}
