@@ -46,3 +46,27 @@ print(f"| node (main + worker_threads postMessage) | {n['n']} | {nr:,.0f} |")
 print()
 print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
 PY
+
+echo
+echo "## Permission-checked fetch to a loopback server, against Node's fetch"
+echo
+HELLO=target/release/hello
+port=$((20000 + RANDOM % 20000))
+$HELLO "$port" &
+hello_pid=$!
+trap 'kill $hello_pid 2>/dev/null; rm -rf "$data"' EXIT
+sleep 0.5
+F=${F:-3000}
+jan_f=$($JAN run bench/assistants/fetcher --prompt "$port $F")
+node_f=$(node bench/node/fetch.mjs "$port" "$F")
+python3 - "$jan_f" "$node_f" <<'PY'
+import json, sys
+j, n = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+jr, nr = j["n"] / j["ms"] * 1000, n["n"] / n["ms"] * 1000
+print("| | requests | requests/s |")
+print("|---|---|---|")
+print(f"| jan (assistant fetch, permissions.net checked) | {j['n']} | {jr:,.0f} |")
+print(f"| node (fetch, undici) | {n['n']} | {nr:,.0f} |")
+print()
+print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
+PY

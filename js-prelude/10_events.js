@@ -54,6 +54,15 @@ export function off(topic, handler) {
   }
 }
 
+// The hops of the event whose handlers are running now (-1: none). An emit
+// made while they run (synchronously) is caused by it and counts one hop
+// more; the bus drops events past its hop limit, so events bouncing between
+// assistants die out. Work after an `await` starts afresh.
+let causeHops = -1;
+export function setCause(hops) {
+  causeHops = hops;
+}
+
 let emitHook = null;
 /** Set by the request/reply layer: sees every emit before it goes out. */
 export function setEmitHook(hook) {
@@ -64,7 +73,7 @@ export function emit(topic, payload) {
   checkTopic(topic, "emit");
   // Payloads are JSON: send exactly what JSON.stringify would keep.
   const value = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? "null");
-  ops.op_jan_events_emit(topic, value);
+  ops.op_jan_events_emit(topic, value, causeHops + 1);
   if (emitHook) emitHook(topic, value);
 }
 
@@ -93,7 +102,7 @@ export function request(topic, payload, options = {}) {
     return Promise.reject(new TypeError("events.request: timeout must be a positive number of milliseconds"));
   }
   const value = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? "null");
-  return ops.op_jan_events_request(topic, value, timeout);
+  return ops.op_jan_events_request(topic, value, timeout, causeHops + 1);
 }
 
 export const events = { on, once, off, emit, request };

@@ -2,7 +2,8 @@
 // the Node-ish globals, and runs this assistant's side of the request/reply
 // contract.
 import "ext:jan_core/00_web.js";
-import { events, handlersFor, setEmitHook } from "ext:jan_core/10_events.js";
+import "ext:jan_core/40_fetch.js";
+import { events, handlersFor, setCause, setEmitHook } from "ext:jan_core/10_events.js";
 import { makeModels } from "ext:jan_core/20_models.js";
 import { setCoreApi } from "ext:jan_core/30_require.js";
 
@@ -116,6 +117,15 @@ setEmitHook((topic, payload) => {
 });
 
 function dispatch(event) {
+  setCause(event.hops);
+  try {
+    dispatchNow(event);
+  } finally {
+    setCause(-1);
+  }
+}
+
+function dispatchNow(event) {
   const { topic, payload, source } = event;
   // Requests come from the host only; anything else on this topic (another
   // assistant emitting here) is an ordinary event.

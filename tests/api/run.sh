@@ -9,6 +9,12 @@ if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import openai" 2>/dev/nul
   .venv/bin/pip install -q "openai>=1.50,<3" "pytest>=8"
 fi
 cargo build -q -p jan-cli
+# Test assistants that import real npm packages, pinned by their lockfiles.
+for dir in tests/assistants/*/; do
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+  fi
+done
 .venv/bin/pytest -q tests/api "$@"
 # The official Node SDK: a chat completion and a streamed run.
 (cd tests/api/node && { [ -d node_modules/openai ] || npm install --no-audit --no-fund --silent; } && node --test openai.test.mjs)

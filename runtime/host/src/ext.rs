@@ -38,9 +38,6 @@ pub(crate) struct Ctx {
     pub host: WeakHost,
     pub inbox_tx: jan_events::Sender,
     pub inbox_rx: Rc<RefCell<jan_events::Receiver>>,
-    /// `hops` of the event most recently handed to the JS, and when: what
-    /// the JS emits soon after is taken as caused by it (see `emit_hops`).
-    pub last_event: (u32, Instant),
     pub subs: HashMap<String, SubscriptionId>,
     pub replies: Replies,
     pub provider: Arc<dyn ModelProvider>,
@@ -53,6 +50,7 @@ pub(crate) struct Ctx {
     pub streams: HashMap<u32, Rc<RefCell<mpsc::UnboundedReceiver<String>>>>,
     pub stream_tasks: HashMap<u32, tokio::task::JoinHandle<()>>,
     pub next_stream: u32,
+    pub fetches: crate::fetch::Fetches,
 }
 
 impl Ctx {
@@ -83,23 +81,6 @@ impl Ctx {
 
 fn ctx(state: &mut OpState) -> &mut Ctx {
     state.borrow_mut::<Ctx>()
-}
-
-/// How long after handling an event an emit still counts as caused by it.
-/// JS has no causal context across `await`s, so "soon after" stands in for
-/// it: events bouncing between assistants do so within milliseconds, while
-/// an emit after a model's answer or a timer starts a fresh chain.
-const CAUSE_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
-
-impl Ctx {
-    fn emit_hops(&self) -> u32 {
-        let (hops, at) = self.last_event;
-        if at.elapsed() < CAUSE_WINDOW {
-            hops + 1
-        } else {
-            1
-        }
-    }
 }
 
 #[op2]
@@ -176,11 +157,14 @@ fn op_jan_events_unsubscribe(state: &mut OpState, #[string] pattern: &str) {
 }
 
 /// Publishes on the bus; throws if `events` does not allow the topic.
+/// `hops` is one more than the event being handled when the emit happens
+/// inside its handler (synchronously), else 0: the prelude tracks it.
 #[op2]
 fn op_jan_events_emit(
     state: &mut OpState,
     #[string] topic: &str,
     #[serde] payload: serde_json::Value,
+    #[smi] hops: u32,
 ) -> Result<(), JsErrorBox> {
     let c = ctx(state);
     if !c.grants.allows_topic(topic) {
@@ -189,7 +173,7 @@ fn op_jan_events_emit(
             c.id
         )));
     }
-    c.bus.publish(&c.id, topic, payload, c.emit_hops(), None);
+    c.bus.publish(&c.id, topic, payload, hops, None);
     Ok(())
 }
 
@@ -199,8 +183,9 @@ fn op_jan_events_emit(
 async fn op_jan_events_next(state: Rc<RefCell<OpState>>) -> Option<serde_json::Value> {
     let rx = state.borrow().borrow::<Ctx>().inbox_rx.clone();
     let event = std::future::poll_fn(|cx| rx.borrow_mut().poll_recv(cx)).await?;
-    state.borrow_mut().borrow_mut::<Ctx>().last_event = (event.hops, Instant::now());
-    Some(json!({ "topic": event.topic, "payload": event.payload, "source": event.source }))
+    Some(
+        json!({ "topic": event.topic, "payload": event.payload, "source": event.source, "hops": event.hops }),
+    )
 }
 
 /// `events.request(topic, payload, {timeout})`: asks the assistant of an
@@ -214,8 +199,9 @@ async fn op_jan_events_request(
     #[string] topic: String,
     #[serde] payload: serde_json::Value,
     timeout_ms: f64,
+    #[smi] hops: u32,
 ) -> Result<String, JsErrorBox> {
-    let (host, hops, id) = {
+    let (host, id) = {
         let s = state.borrow();
         let c = s.borrow::<Ctx>();
         if !c.grants.allows_topic(&topic) {
@@ -224,7 +210,7 @@ async fn op_jan_events_request(
                 c.id
             )));
         }
-        (c.host.clone(), c.emit_hops(), c.id.clone())
+        (c.host.clone(), c.id.clone())
     };
     let Some(target) = topic_owner(&topic).map(str::to_string) else {
         return Err(JsErrorBox::type_error(format!(
@@ -556,6 +542,10 @@ static PRELUDE: &[ExtensionFileSource] = &[
         ascii_str_include!("../../../js-prelude/30_require.js"),
     ),
     ExtensionFileSource::new(
+        "ext:jan_core/40_fetch.js",
+        ascii_str_include!("../../../js-prelude/40_fetch.js"),
+    ),
+    ExtensionFileSource::new(
         "ext:jan_core/99_main.js",
         ascii_str_include!("../../../js-prelude/99_main.js"),
     ),
@@ -577,6 +567,10 @@ deno_core::extension!(
         op_jan_model_stream_next,
         op_jan_model_stream_close,
         op_jan_model_embed,
+        crate::fetch::op_jan_fetch_start,
+        crate::fetch::op_jan_fetch_response,
+        crate::fetch::op_jan_fetch_read,
+        crate::fetch::op_jan_fetch_close,
         op_jan_require_resolve,
         op_jan_require_load,
         op_jan_url_parse,

@@ -84,6 +84,7 @@ pub type Readiness = Option<Result<(), String>>;
 
 /// The host's handle on a running isolate.
 pub struct Isolate {
+    id: String,
     pub generation: u64,
     pub ready: watch::Receiver<Readiness>,
     pub spawned_at: Instant,
@@ -120,6 +121,7 @@ impl Isolate {
         let exit = Arc::new(Mutex::new(None));
         let abort_load = Arc::new(tokio::sync::Notify::new());
         let generation = s.generation;
+        let s_id = s.assistant.id.clone();
         let name = format!("assistant:{}", s.assistant.id);
         let clock = CpuClock::default();
         let budget = Duration::from_millis(s.assistant.timeout_ms());
@@ -210,6 +212,7 @@ impl Isolate {
             });
         }
         Ok(Isolate {
+            id: s_id,
             generation,
             spawned_at: Instant::now(),
             clock,
@@ -256,7 +259,9 @@ impl Isolate {
 impl Drop for Isolate {
     fn drop(&mut self) {
         if self.is_alive() {
-            self.stop("assistant reloaded");
+            // Replacing an isolate stops it with its own reason first; a
+            // drop is the host going away (`jan run` ending), not news.
+            self.stop(&format!("assistant '{}' stopped", self.id));
         }
     }
 }
@@ -290,7 +295,6 @@ async fn run(
         host: s.host.clone(),
         inbox_tx,
         inbox_rx: Rc::new(RefCell::new(inbox_rx)),
-        last_event: (0, Instant::now()),
         subs: HashMap::new(),
         replies: s.replies.clone(),
         provider: s.provider.clone(),
@@ -301,6 +305,7 @@ async fn run(
         streams: HashMap::new(),
         stream_tasks: HashMap::new(),
         next_stream: 0,
+        fetches: Default::default(),
     };
     let heap_bytes = (a.heap_mb() as usize).saturating_mul(1 << 20);
     let mut runtime = JsRuntime::new(RuntimeOptions {

@@ -9,6 +9,7 @@
 //! allowed model, with its instructions as the system message.
 
 mod ext;
+mod fetch;
 mod isolate;
 mod loader;
 pub mod permissions;

@@ -366,6 +366,32 @@ async fn events_bouncing_between_assistants_die_out() {
         assert!(count <= MAX_HOPS as usize + 1, "the ball keeps bouncing");
     }
     assert!(count >= MAX_HOPS as usize - 1, "stopped early: {count}");
+
+    // A request/reply loop written with `await` is not a bounce: it runs
+    // far past the hop limit.
+    let caller = assistant(
+        t.path(),
+        "caller",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core";
+let waiting = null;
+events.on("ball.ping", (n) => { if (waiting) { const w = waiting; waiting = null; w(n); } });
+events.on("assistant:caller", async () => {
+  let n = 0;
+  for (let i = 0; i < 100; i++) {
+    n = await new Promise((resolve) => { waiting = resolve; events.emit("ball.pong", i); });
+  }
+  return "rounds: 100, last: " + n;
+});"#,
+        )],
+    );
+    h.unload("ping");
+    h.load(&caller).unwrap();
+    assert_eq!(
+        ask(&h, "caller", "go").await.unwrap(),
+        "rounds: 100, last: 100"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

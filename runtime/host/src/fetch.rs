@@ -1,0 +1,290 @@
+//! The network side of `fetch` for assistant code: HTTP and HTTPS through
+//! reqwest, each URL checked against `permissions.net` before a connection
+//! is made, and again at every redirect hop. The JS side
+//! (`js-prelude/40_fetch.js`) builds `Request`, `Response` and `Headers` on
+//! these ops.
+//!
+//! A request runs as a task on the isolate's own runtime; its body comes
+//! back in chunks through a small bounded queue, so a large download is
+//! never held whole in Rust and a slow reader slows the download.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use deno_core::{OpState, ToJsBuffer, op2};
+use deno_error::JsErrorBox;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ext::Ctx;
+use crate::permissions::{Denied, Permissions};
+
+/// At most this many redirects are followed (the fetch standard's limit).
+const MAX_REDIRECTS: usize = 20;
+/// How many body chunks wait between the network and the JS.
+const CHUNKS_AHEAD: usize = 8;
+
+/// Is `url` a scheme fetch speaks, to a host the assistant may reach?
+pub fn check_url(permissions: &Permissions, url: &url::Url) -> Result<(), Denied> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Denied(format!(
+            "fetch: unsupported URL scheme '{}:' (http and https only)",
+            url.scheme()
+        )));
+    }
+    // The url crate has already normalized the host (IPv4 in any notation,
+    // IPv6 compressed, names lowercased and punycoded), so `http://0x7f.1`
+    // is checked as 127.0.0.1.
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err(Denied(format!("fetch: {url} has no host"))),
+    };
+    let port = url.port_or_known_default().unwrap_or(0);
+    permissions.check_net(&host, port)
+}
+
+/// The clients of one isolate: one follows redirects (checking each hop),
+/// one hands them back (`redirect: "manual"` and `"error"`).
+pub(crate) struct Clients {
+    follow: reqwest::Client,
+    manual: reqwest::Client,
+}
+
+impl Clients {
+    pub fn new(permissions: Arc<Permissions>) -> Result<Clients, String> {
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                return attempt.error(format!("fetch: more than {MAX_REDIRECTS} redirects"));
+            }
+            match check_url(&permissions, attempt.url()) {
+                Ok(()) => attempt.follow(),
+                Err(e) => {
+                    let message = format!("redirected to {}: {e}", attempt.url());
+                    attempt.error(message)
+                }
+            }
+        });
+        // No proxy from the environment: a proxy would make the grant's
+        // host not the one connected to.
+        let build = |p| {
+            reqwest::Client::builder()
+                .redirect(p)
+                .no_proxy()
+                .user_agent(concat!("jan/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        Ok(Clients {
+            follow: build(policy)?,
+            manual: build(reqwest::redirect::Policy::none())?,
+        })
+    }
+}
+
+/// One fetch in flight.
+pub(crate) struct Fetch {
+    head: Option<oneshot::Receiver<Result<Head, String>>>,
+    body: Rc<RefCell<mpsc::Receiver<Result<bytes::Bytes, String>>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Fetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Fetches {
+    next: u32,
+    open: HashMap<u32, Fetch>,
+    clients: Option<Rc<Clients>>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FetchRequest {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    /// `follow`, `manual` or `error`.
+    redirect: String,
+    has_body: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Head {
+    status: u16,
+    status_text: String,
+    url: String,
+    headers: Vec<(String, String)>,
+}
+
+fn type_error(e: impl std::fmt::Display) -> JsErrorBox {
+    JsErrorBox::type_error(format!("fetch: {e}"))
+}
+
+/// The message of a reqwest error with its causes (a redirect refused by
+/// the policy is a cause, not the top message).
+fn describe(e: &reqwest::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+/// Starts a request; returns its handle. Refused URLs throw before any
+/// connection is made.
+#[op2]
+#[smi]
+pub fn op_jan_fetch_start(
+    state: &mut OpState,
+    #[serde] req: FetchRequest,
+    #[buffer(copy)] body: Vec<u8>,
+) -> Result<u32, JsErrorBox> {
+    let c = state.borrow_mut::<Ctx>();
+    let url = url::Url::parse(&req.url)
+        .map_err(|e| type_error(format!("invalid URL '{}': {e}", req.url)))?;
+    check_url(&c.permissions, &url).map_err(|e| JsErrorBox::generic(e.0))?;
+    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| type_error(format!("invalid method '{}'", req.method)))?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (k, v) in &req.headers {
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| type_error(format!("invalid header name '{k}'")))?;
+        let value = reqwest::header::HeaderValue::from_str(v)
+            .map_err(|_| type_error(format!("invalid value for header '{k}'")))?;
+        headers.append(name, value);
+    }
+    let clients = match &c.fetches.clients {
+        Some(cl) => cl.clone(),
+        None => {
+            let cl = Rc::new(Clients::new(Arc::new(c.permissions.clone())).map_err(type_error)?);
+            c.fetches.clients = Some(cl.clone());
+            cl
+        }
+    };
+    let client = if req.redirect == "follow" {
+        &clients.follow
+    } else {
+        &clients.manual
+    };
+    let mut builder = client.request(method, url.clone()).headers(headers);
+    if req.has_body {
+        builder = builder.body(body);
+    }
+    let request = builder.build().map_err(|e| type_error(describe(&e)))?;
+    let client = client.clone();
+    let (head_tx, head_rx) = oneshot::channel();
+    let (body_tx, body_rx) = mpsc::channel(CHUNKS_AHEAD);
+    let task = tokio::spawn(async move {
+        let mut response = match client.execute(request).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = head_tx.send(Err(describe(&e)));
+                return;
+            }
+        };
+        let head = Head {
+            status: response.status().as_u16(),
+            status_text: response
+                .status()
+                .canonical_reason()
+                .unwrap_or_default()
+                .to_string(),
+            url: response.url().to_string(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        };
+        if head_tx.send(Ok(head)).is_err() {
+            return;
+        }
+        loop {
+            let next = match response.chunk().await {
+                Ok(Some(b)) => Ok(b),
+                Ok(None) => break,
+                Err(e) => Err(describe(&e)),
+            };
+            let failed = next.is_err();
+            if body_tx.send(next).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let f = &mut c.fetches;
+    f.next += 1;
+    f.open.insert(
+        f.next,
+        Fetch {
+            head: Some(head_rx),
+            body: Rc::new(RefCell::new(body_rx)),
+            task,
+        },
+    );
+    Ok(f.next)
+}
+
+/// The response's status line and headers, once they arrive.
+#[op2]
+#[serde]
+pub async fn op_jan_fetch_response(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: u32,
+) -> Result<Head, JsErrorBox> {
+    let head = state
+        .borrow_mut()
+        .borrow_mut::<Ctx>()
+        .fetches
+        .open
+        .get_mut(&rid)
+        .and_then(|f| f.head.take())
+        .ok_or_else(|| type_error("the request was aborted"))?;
+    match head.await {
+        Ok(Ok(h)) => Ok(h),
+        Ok(Err(e)) => Err(type_error(e)),
+        Err(_) => Err(type_error("the request was aborted")),
+    }
+}
+
+/// The next piece of the body, or null at its end.
+#[op2]
+#[serde]
+pub async fn op_jan_fetch_read(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: u32,
+) -> Result<Option<ToJsBuffer>, JsErrorBox> {
+    let rx = state
+        .borrow()
+        .borrow::<Ctx>()
+        .fetches
+        .open
+        .get(&rid)
+        .map(|f| f.body.clone());
+    let Some(rx) = rx else { return Ok(None) };
+    match std::future::poll_fn(|cx| rx.borrow_mut().poll_recv(cx)).await {
+        Some(Ok(b)) => Ok(Some(b.to_vec().into())),
+        Some(Err(e)) => Err(type_error(e)),
+        None => Ok(None),
+    }
+}
+
+/// Ends a fetch: stops the download (or the request, if still on its way).
+#[op2(fast)]
+pub fn op_jan_fetch_close(state: &mut OpState, #[smi] rid: u32) {
+    state.borrow_mut::<Ctx>().fetches.open.remove(&rid);
+}
