@@ -82,7 +82,16 @@ impl Loader {
         importer: &Path,
         mode: Mode,
     ) -> Result<PathBuf, String> {
-        resolve::resolve(specifier, importer, &self.root, mode).map_err(|e| e.to_string())
+        match resolve::resolve(specifier, importer, &self.root, mode) {
+            // Outside the folder, but readable by grant (a workspace or a
+            // pnpm store linked from a granted folder).
+            Err(resolve::ResolveError::OutsideRoot { path, .. })
+                if self.permissions.check(&path, Access::Read).is_ok() =>
+            {
+                Ok(path)
+            }
+            other => other.map_err(|e| e.to_string()),
+        }
     }
 
     /// Reads a file and turns it into runnable JavaScript. Code loads

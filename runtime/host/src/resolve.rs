@@ -49,11 +49,11 @@ pub enum ResolveError {
     #[error(
         "'{specifier}' resolves outside the assistant folder; assistants may only load their own files"
     )]
-    OutsideRoot { specifier: String },
+    OutsideRoot { specifier: String, path: PathBuf },
     #[error(
-        "Node built-in module '{0}' is not available to assistants (no file system or network access)"
+        "Node built-in module '{name}' is not available in jan assistants yet (imported by {importer})"
     )]
-    Builtin(String),
+    Builtin { name: String, importer: String },
 }
 
 const EXTENSIONS: &[&str] = &["ts", "mts", "tsx", "js", "mjs", "cjs", "json"];
@@ -78,9 +78,9 @@ pub fn resolve(
             importer: importer.display().to_string(),
         })?
     } else if let Some(name) = specifier.strip_prefix("node:") {
-        return Err(ResolveError::Builtin(name.to_string()));
+        return Err(builtin(name, importer));
     } else if is_node_builtin(specifier) {
-        return Err(ResolveError::Builtin(specifier.to_string()));
+        return Err(builtin(specifier, importer));
     } else {
         resolve_package(specifier, importer, root, mode)?
     };
@@ -88,9 +88,37 @@ pub fn resolve(
     if !found.starts_with(root) {
         return Err(ResolveError::OutsideRoot {
             specifier: specifier.to_string(),
+            path: found,
         });
     }
     Ok(found)
+}
+
+/// A refused built-in, naming who asked for it: the npm package when the
+/// importer is inside `node_modules` (the package a user never wrote is the
+/// one to look at), else the file.
+fn builtin(name: &str, importer: &Path) -> ResolveError {
+    let parts: Vec<String> = importer
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let package = parts
+        .iter()
+        .rposition(|p| p == "node_modules")
+        .and_then(|i| match parts.get(i + 1) {
+            Some(scope) if scope.starts_with('@') => {
+                parts.get(i + 2).map(|n| format!("{scope}/{n}"))
+            }
+            other => other.cloned(),
+        });
+    let importer = match package {
+        Some(p) => format!("package '{p}', in {}", importer.display()),
+        None => importer.display().to_string(),
+    };
+    ResolveError::Builtin {
+        name: name.to_string(),
+        importer,
+    }
 }
 
 /// Removes `.` and `..` without touching the file system.
@@ -443,8 +471,25 @@ mod tests {
             e.contains("'left-pad'") && e.contains("index.ts") && e.contains("npm install"),
             "{e}"
         );
-        let e = resolve("node:fs", &from, &root, Mode::Import).unwrap_err();
-        assert_eq!(e, ResolveError::Builtin("fs".into()));
+        let e = resolve("node:fs", &from, &root, Mode::Import)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'fs'") && e.contains("src/index.ts"), "{e}");
+        // Inside a package, the package is named: it is the one to blame.
+        let deep = root.join("node_modules/@sc/pkg/lib/x.js");
+        let e = resolve("fs", &deep, &root, Mode::Require)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("package '@sc/pkg'"), "{e}");
+        let e = resolve(
+            "node:net",
+            &root.join("node_modules/plain/index.js"),
+            &root,
+            Mode::Import,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("'net'") && e.contains("package 'plain'"), "{e}");
     }
 
     #[test]

@@ -151,7 +151,7 @@ events.on("assistant:sandbox", async (e) => {
     let h = host();
     h.load(&dir).unwrap();
     let fs = ask(&h, "sandbox", "node:fs").await.unwrap();
-    assert!(fs.contains("not available to assistants"), "{fs}");
+    assert!(fs.contains("not available in jan assistants"), "{fs}");
     let outside = ask(&h, "sandbox", "../../secret.js").await.unwrap();
     assert!(
         outside.contains("outside the assistant folder"),

@@ -172,6 +172,18 @@ async fn a_read_grant_lets_code_load_from_that_folder_only() {
         &manifest,
         r#"try { return (await import(q)).answer; } catch (e) { return String(e.message); }"#,
     );
+    // A package linked into node_modules from the granted folder (pnpm,
+    // workspaces) resolves to its real path there and loads.
+    let pkg = shared.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("package.json"),
+        r#"{"name": "pkg", "main": "main.js"}"#,
+    )
+    .unwrap();
+    std::fs::write(pkg.join("main.js"), "exports.answer = 7;").unwrap();
+    std::fs::create_dir_all(dir.join("node_modules")).unwrap();
+    std::os::unix::fs::symlink(&pkg, dir.join("node_modules/pkg")).unwrap();
     let h = host();
     h.load(&dir).unwrap();
     let ok = ask_json(
@@ -187,6 +199,7 @@ async fn a_read_grant_lets_code_load_from_that_folder_only() {
         &format!("file://{}/other.js", root.display()),
     )
     .await;
+    assert_eq!(ask_json(&h, "granted", "pkg").await, json!(7));
     assert!(no.as_str().unwrap().contains("not granted"), "{no}");
 }
 
