@@ -12,9 +12,43 @@ export function setCoreApi(api) {
   coreApi = api;
 }
 
+// Node built-ins that load but can never work in an assistant (processes,
+// threads, raw sockets): importing them succeeds, as packages such as
+// undici import `net` when they load; using them throws.
+const UNAVAILABLE = new Set(["child_process", "worker_threads", "net", "tls", "dgram", "cluster"]);
+const unavailableCache = new Map();
+
+function unavailable(name) {
+  let stub = unavailableCache.get(name);
+  if (stub) return stub;
+  const fail = (what) => {
+    throw new Error(
+      "node:" + name + " is not available in jan assistants (" + what +
+        "): assistants cannot start processes or threads or open raw sockets; use fetch for HTTP",
+    );
+  };
+  const make = (path) =>
+    new Proxy(function () {}, {
+      get(_t, key) {
+        if (key === "prototype") return {};
+        if (typeof key === "symbol") return undefined;
+        if (key === "then") return undefined;
+        return make(path + "." + key);
+      },
+      apply() { fail(path + "()"); },
+      construct() { fail("new " + path + "()"); },
+    });
+  stub = make(name);
+  unavailableCache.set(name, stub);
+  return stub;
+}
+globalThis[Symbol.for("jan.unavailable")] = unavailable;
+
 function makeRequire(parent) {
   const require = (specifier) => {
     if (specifier === "@janhq/core") return coreApi;
+    const bare = String(specifier).replace(/^node:/, "");
+    if (UNAVAILABLE.has(bare)) return unavailable(bare);
     return load(ops.op_jan_require_resolve(String(specifier), parent));
   };
   require.resolve = (specifier) => ops.op_jan_require_resolve(String(specifier), parent);

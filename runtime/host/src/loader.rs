@@ -28,6 +28,98 @@ export const assistant = api.assistant;
 export default api;
 "#;
 
+/// Node built-ins that packages import when they load (undici imports
+/// `net`) but that an assistant can never use: they import, with their
+/// usual names, and every use throws a clear error. Each with the names
+/// packages import from it.
+pub const UNAVAILABLE_BUILTINS: &[(&str, &[&str])] = &[
+    (
+        "child_process",
+        &[
+            "spawn",
+            "exec",
+            "execFile",
+            "fork",
+            "spawnSync",
+            "execSync",
+            "execFileSync",
+            "ChildProcess",
+        ],
+    ),
+    (
+        "worker_threads",
+        &[
+            "Worker",
+            "isMainThread",
+            "parentPort",
+            "workerData",
+            "threadId",
+            "MessageChannel",
+            "MessagePort",
+        ],
+    ),
+    (
+        "net",
+        &[
+            "connect",
+            "createConnection",
+            "createServer",
+            "Socket",
+            "Server",
+            "isIP",
+            "isIPv4",
+            "isIPv6",
+        ],
+    ),
+    (
+        "tls",
+        &[
+            "connect",
+            "createServer",
+            "createSecureContext",
+            "TLSSocket",
+            "Server",
+            "rootCertificates",
+        ],
+    ),
+    ("dgram", &["createSocket", "Socket"]),
+    (
+        "cluster",
+        &[
+            "isPrimary",
+            "isMaster",
+            "isWorker",
+            "fork",
+            "workers",
+            "setupPrimary",
+        ],
+    ),
+];
+
+/// The module URL of an unavailable built-in (`jan:unavailable/net`).
+pub fn unavailable_builtin(specifier: &str) -> Option<&'static str> {
+    let name = specifier.strip_prefix("node:").unwrap_or(specifier);
+    UNAVAILABLE_BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, _)| *n)
+}
+
+fn unavailable_facade(name: &str) -> String {
+    let names = UNAVAILABLE_BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, e)| *e)
+        .unwrap_or_default();
+    let mut out = format!(
+        "const m = globalThis[Symbol.for(\"jan.unavailable\")]({name:?});\nexport default m;\n"
+    );
+    for n in names {
+        out.push_str(&format!("export const {n} = m.{n};\n"));
+    }
+    out
+}
+
 /// How a file runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -319,6 +411,10 @@ impl ModuleLoader for Loader {
         if specifier == "@janhq/core" {
             return ModuleSpecifier::parse(CORE_SPECIFIER).map_err(JsErrorBox::from_err);
         }
+        if let Some(name) = unavailable_builtin(specifier) {
+            return ModuleSpecifier::parse(&format!("jan:unavailable/{name}"))
+                .map_err(JsErrorBox::from_err);
+        }
         if let Ok(url) = ModuleSpecifier::parse(specifier) {
             if url.scheme() == "file" || url.scheme() == "jan" {
                 return Ok(url);
@@ -345,6 +441,14 @@ impl ModuleLoader for Loader {
         _referrer: Option<&ModuleLoadReferrer>,
         _options: ModuleLoadOptions,
     ) -> ModuleLoadResponse {
+        if let Some(name) = specifier.as_str().strip_prefix("jan:unavailable/") {
+            return ModuleLoadResponse::Sync(Ok(ModuleSource::new(
+                ModuleType::JavaScript,
+                ModuleSourceCode::String(unavailable_facade(name).into()),
+                specifier,
+                None,
+            )));
+        }
         if specifier.as_str() == CORE_SPECIFIER {
             return ModuleLoadResponse::Sync(Ok(ModuleSource::new(
                 ModuleType::JavaScript,

@@ -245,3 +245,51 @@ events.on("assistant:globals", async () => {
     assert_eq!(v["abort"], json!([true, "AbortError"]));
     assert_eq!(v["eventTarget"], "ping");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn process_and_socket_builtins_import_but_throw_when_used() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = assistant(
+        t.path(),
+        "uses-net",
+        &[
+            ("package.json", r#"{"type": "module"}"#),
+            (
+                "src/old.cjs",
+                r#"const { Worker } = require("worker_threads"); const cp = require("node:child_process");
+module.exports = { Worker, cp };"#,
+            ),
+            (
+                "src/index.js",
+                r#"import { events } from "@janhq/core";
+import net from "node:net";
+import { spawn } from "child_process";
+import tls from "tls";
+import old from "./old.cjs";
+events.on("assistant:uses-net", () => {
+  const out = [];
+  for (const f of [() => spawn("ls"), () => new net.Socket(), () => tls.connect(443), () => new old.Worker("x.js"), () => old.cp.execSync("id")]) {
+    try { f(); out.push("ran"); } catch (e) { out.push(e.message); }
+  }
+  return JSON.stringify(out);
+});"#,
+            ),
+        ],
+    );
+    let h = host();
+    h.load(&dir).unwrap();
+    let out: Vec<String> = serde_json::from_str(&ask(&h, "uses-net", "x").await.unwrap()).unwrap();
+    assert_eq!(out.len(), 5);
+    for (m, what) in out.iter().zip([
+        "node:child_process",
+        "node:net",
+        "node:tls",
+        "node:worker_threads",
+        "node:child_process",
+    ]) {
+        assert!(
+            m.starts_with(what) && m.contains("is not available in jan assistants"),
+            "{m}"
+        );
+    }
+}
