@@ -70,3 +70,19 @@ print(f"| node (fetch, undici) | {n['n']} | {nr:,.0f} |")
 print()
 print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
 PY
+
+echo
+echo "## JS-heavy work: marked on a Markdown document, jan (QuickJS) against node (V8)"
+echo
+(cd bench/assistants/marked && { [ -d node_modules/marked ] || npm ci --no-audit --no-fund --silent; })
+echo "| document | jan ms/parse | node ms/parse | ratio (node time / jan time) |"
+echo "|---|---|---|---|"
+for kb in 16 64; do
+  jan_m=$($JAN run bench/assistants/marked --prompt "3 $kb")
+  node_m=$(node bench/node/marked.mjs 3 "$kb")
+  python3 - "$kb" "$jan_m" "$node_m" <<'PY'
+import json, sys
+kb, j, n = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(f"| {kb} KB | {j['ms']:,.0f} | {n['ms']:,.1f} | {n['ms']/j['ms']:.3f} |")
+PY
+done
