@@ -29,3 +29,11 @@ def test_the_openai_node_sdk_calls_jan_from_inside_an_assistant(server, tmp_path
     assert v["streamed"].strip(), v
     # A host outside permissions.net is refused before any connection.
     assert "net access to localhost:9 is not granted" in v["refused"], v
+
+
+def test_zod_date_fns_and_turndown_run_unpatched(tmp_path):
+    v = run_assistant("pure-packages", "go", tmp_path)
+    assert v["zod"] == {"ok": True, "issues": ["city", "unit", "days.0"]}, v
+    assert v["dateFns"] == {"next": "2026-12-02", "distance": "3 days"}, v
+    # turndown loads through `main` (its `module` build is for bundlers).
+    assert v["turndown"] == "# Hello\n\nSome **bold** and [a link](https://jan.ai).", v
