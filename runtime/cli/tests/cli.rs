@@ -197,7 +197,29 @@ fn new_scaffolds_an_assistant_that_runs_and_lists() {
         .collect();
     assert_eq!(ids, vec!["helper", "jan"]);
     let out = jan(data.path(), &["assistants", "list"], None);
-    assert!(text(&out.stdout).contains("Jan"));
+    let table = text(&out.stdout);
+    assert!(table.contains("Jan"), "{table}");
+    // The grants are shown; a new assistant has none.
+    assert!(
+        table.lines().next().unwrap().ends_with("PERMISSIONS"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("helper") && l.ends_with("none")),
+        "{table}"
+    );
+    let granted = json!({"permissions": {"net": ["api.example.com"], "env": ["MY_KEY"]}});
+    std::fs::write(folder.join("assistant.json"), granted.to_string()).unwrap();
+    let out = jan(data.path(), &["assistants", "list"], None);
+    let table = text(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("helper") && l.ends_with("net=api.example.com env=MY_KEY")),
+        "{table}"
+    );
 }
 
 #[test]
