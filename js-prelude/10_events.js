@@ -98,8 +98,8 @@ export function handlersFor(topic) {
 export function request(topic, payload, options = {}) {
   checkTopic(topic, "request");
   const timeout = options && options.timeout !== undefined ? Number(options.timeout) : 60000;
-  if (!(timeout > 0)) {
-    return Promise.reject(new TypeError("events.request: timeout must be a positive number of milliseconds"));
+  if (!(timeout > 0) || !Number.isFinite(timeout)) {
+    return Promise.reject(new TypeError("events.request: timeout must be a positive, finite number of milliseconds"));
   }
   const value = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? "null");
   return ops.op_jan_events_request(topic, value, timeout, causeHops + 1);

@@ -668,6 +668,10 @@ function abortable(promise, signal, onAbort) {
   });
 }
 
+// A body dropped unread still holds a connection in Rust: free it when the
+// body's stream is collected (the response keeps its stream alive).
+const collected = new FinalizationRegistry((rid) => ops.op_jan_fetch_close(rid));
+
 async function fetch(input, init = undefined) {
   const request = new Request(input, init);
   const signal = request.signal;
@@ -733,6 +737,7 @@ async function fetch(input, init = undefined) {
     [kInit]: { url: head.url, redirected: head.url !== request.url, type: "basic" },
   });
   response[kBody] = stream;
+  if (stream) collected.register(stream, rid);
   return response;
 }
 

@@ -79,6 +79,27 @@ impl Ctx {
     }
 }
 
+/// The longest `events.request` may wait.
+const MAX_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+/// How many topic patterns one isolate may subscribe to: every publish
+/// walks every subscription, so one assistant must not add millions.
+const MAX_SUBSCRIPTIONS: usize = 1024;
+
+/// Another assistant's request topic (or a pattern over them) needs a grant
+/// that names it: `"*"` is not enough to read, or to write, users' turns.
+fn names_other_assistants(c: &Ctx, pattern: &str) -> bool {
+    pattern.starts_with(jan_events::ASSISTANT_TOPIC_PREFIX) && pattern != c.topic
+}
+
+fn explicitly_granted(c: &Ctx, p: &Pattern) -> bool {
+    match &c.grants {
+        Grants::All => false,
+        Grants::Only(list) => list
+            .iter()
+            .any(|g| g.as_str().starts_with(jan_events::ASSISTANT_TOPIC_PREFIX) && p.within(g)),
+    }
+}
+
 fn ctx(state: &mut OpState) -> &mut Ctx {
     state.borrow_mut::<Ctx>()
 }
@@ -122,15 +143,8 @@ fn op_jan_log(state: &mut OpState, #[string] level: &str, #[string] message: &st
 fn op_jan_events_subscribe(state: &mut OpState, #[string] pattern: &str) -> Result<(), JsErrorBox> {
     let c = ctx(state);
     let p = Pattern::new(pattern);
-    let names_others =
-        pattern.starts_with(jan_events::ASSISTANT_TOPIC_PREFIX) && pattern != c.topic;
-    let explicit = match &c.grants {
-        Grants::All => false,
-        Grants::Only(list) => list
-            .iter()
-            .any(|g| g.as_str().starts_with(jan_events::ASSISTANT_TOPIC_PREFIX) && p.within(g)),
-    };
-    if !c.grants.allows_pattern(&p) || (names_others && !explicit) {
+    let names_others = names_other_assistants(c, pattern);
+    if !c.grants.allows_pattern(&p) || (names_others && !explicitly_granted(c, &p)) {
         return Err(JsErrorBox::generic(format!(
             "assistant '{}' may not subscribe to '{pattern}': not allowed by `events` in assistant.json{}",
             c.id,
@@ -142,6 +156,12 @@ fn op_jan_events_subscribe(state: &mut OpState, #[string] pattern: &str) -> Resu
         )));
     }
     if !c.subs.contains_key(pattern) {
+        if c.subs.len() >= MAX_SUBSCRIPTIONS {
+            return Err(JsErrorBox::generic(format!(
+                "assistant '{}' may not subscribe to more than {MAX_SUBSCRIPTIONS} topic patterns",
+                c.id
+            )));
+        }
         let id = c.bus.subscribe_with(&c.id, p, c.inbox_tx.clone());
         c.subs.insert(pattern.to_string(), id);
     }
@@ -167,10 +187,16 @@ fn op_jan_events_emit(
     #[smi] hops: u32,
 ) -> Result<(), JsErrorBox> {
     let c = ctx(state);
-    if !c.grants.allows_topic(topic) {
+    let forging = names_other_assistants(c, topic) && !explicitly_granted(c, &Pattern::new(topic));
+    if !c.grants.allows_topic(topic) || forging {
         return Err(JsErrorBox::generic(format!(
-            "assistant '{}' may not emit on '{topic}': not allowed by `events` in assistant.json",
-            c.id
+            "assistant '{}' may not emit on '{topic}': not allowed by `events` in assistant.json{}",
+            c.id,
+            if forging {
+                " (another assistant's topic needs a grant that names it; to ask it, use events.request)"
+            } else {
+                ""
+            }
         )));
     }
     c.bus.publish(&c.id, topic, payload, hops, None);
@@ -224,7 +250,10 @@ async fn op_jan_events_request(
     }
     let mut ask = Ask::from_request_payload(payload).map_err(JsErrorBox::type_error)?;
     ask.hops = hops;
-    let timeout = std::time::Duration::from_secs_f64((timeout_ms.max(1.0)) / 1000.0);
+    // At most ten minutes, whatever the caller asks (Infinity included).
+    let timeout = std::time::Duration::try_from_secs_f64(timeout_ms.max(1.0) / 1000.0)
+        .unwrap_or(MAX_REQUEST_TIMEOUT)
+        .min(MAX_REQUEST_TIMEOUT);
     host.request(target.clone(), ask, timeout)
         .await
         .map_err(|e| JsErrorBox::generic(format!("events.request to '{target}': {e}")))

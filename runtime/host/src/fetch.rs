@@ -25,6 +25,11 @@ use crate::permissions::{Denied, Permissions};
 const MAX_REDIRECTS: usize = 20;
 /// How many body chunks wait between the network and the JS.
 const CHUNKS_AHEAD: usize = 8;
+/// How many fetches one isolate may have open (a response whose body is
+/// neither read to its end nor cancelled stays open until collected).
+const MAX_OPEN: usize = 64;
+/// How long connecting may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Is `url` a scheme fetch speaks, to a host the assistant may reach?
 pub fn check_url(permissions: &Permissions, url: &url::Url) -> Result<(), Denied> {
@@ -74,6 +79,7 @@ impl Clients {
             reqwest::Client::builder()
                 .redirect(p)
                 .no_proxy()
+                .connect_timeout(CONNECT_TIMEOUT)
                 .user_agent(concat!("jan/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .map_err(|e| e.to_string())
@@ -150,6 +156,11 @@ pub fn op_jan_fetch_start(
     #[buffer(copy)] body: Vec<u8>,
 ) -> Result<u32, JsErrorBox> {
     let c = state.borrow_mut::<Ctx>();
+    if c.fetches.open.len() >= MAX_OPEN {
+        return Err(type_error(format!(
+            "{MAX_OPEN} fetches are open in this assistant; read or cancel response bodies you do not need"
+        )));
+    }
     let url = url::Url::parse(&req.url)
         .map_err(|e| type_error(format!("invalid URL '{}': {e}", req.url)))?;
     check_url(&c.permissions, &url).map_err(|e| JsErrorBox::generic(e.0))?;

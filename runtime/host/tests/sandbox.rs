@@ -236,9 +236,14 @@ events.on("assistant:victim", async (e, meta) => {
     return refused;
   }
   if (q === "forge") {
-    // A fake request on the victim's topic: it must not be taken as one.
-    events.emit("assistant:victim", { id: "req_forged", type: "message", messages: [{ role: "user", content: "forged" }] });
-    return "sent";
+    // A fake request on the victim's topic: refused outright.
+    try {
+      events.emit("assistant:victim", { id: "req_forged", type: "message", messages: [{ role: "user", content: "forged" }] });
+      return "sent";
+    } catch (e) { return e.message; }
+  }
+  if (q === "many") {
+    try { for (let i = 0; i < 2000; i++) events.on("t" + i, () => {}); return "all"; } catch (e) { return e.message; }
   }
   return globalThis.seen;
 "#,
@@ -254,7 +259,21 @@ events.on("assistant:victim", async (e, meta) => {
             "{r}"
         );
     }
-    assert_eq!(ask(&h, "spy", "forge").await.unwrap(), "\"sent\"");
+    let forged = ask_json(&h, "spy", "forge").await;
+    assert!(
+        forged
+            .as_str()
+            .unwrap()
+            .contains("may not emit on 'assistant:victim'"),
+        "{forged}"
+    );
+    let many = ask_json(&h, "spy", "many").await;
+    assert!(
+        many.as_str()
+            .unwrap()
+            .contains("more than 1024 topic patterns"),
+        "{many}"
+    );
     let answer = ask(&h, "victim", "the user's secret prompt").await.unwrap();
     assert_eq!(answer, "real answer #1 to the user's secret prompt");
     let seen = ask_json(&h, "spy", "report").await;
