@@ -11,6 +11,23 @@ data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 export JAN_DATA_FOLDER="$data"
 
+# rate_table UNIT JAN_LABEL NODE_LABEL JAN_JSON NODE_JSON: a markdown table
+# of two {"n", "ms"} results as rates, and their ratio.
+rate_table() {
+  python3 - "$@" <<'PY'
+import json, sys
+unit, jl, nl = sys.argv[1:4]
+j, n = json.loads(sys.argv[4]), json.loads(sys.argv[5])
+jr, nr = j["n"] / j["ms"] * 1000, n["n"] / n["ms"] * 1000
+print(f"| | {unit} | {unit}/s |")
+print("|---|---|---|")
+print(f"| {jl} | {j['n']} | {jr:,.0f} |")
+print(f"| {nl} | {n['n']} | {nr:,.0f} |")
+print()
+print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
+PY
+}
+
 echo "## Start-up: \`jan run <echo> --prompt x\` against \`node\` running the same script"
 echo
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); node $(node --version)."
@@ -35,17 +52,7 @@ echo
 N=${N:-20000}
 jan_rt=$($RT "$N")
 node_rt=$(node bench/node/pingpong.mjs "$N")
-python3 - "$jan_rt" "$node_rt" <<'PY'
-import json, sys
-j, n = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-jr, nr = j["n"] / j["ms"] * 1000, n["n"] / n["ms"] * 1000
-print("| | round trips | round trips/s |")
-print("|---|---|---|")
-print(f"| jan (two assistants, bus) | {j['n']} | {jr:,.0f} |")
-print(f"| node (main + worker_threads postMessage) | {n['n']} | {nr:,.0f} |")
-print()
-print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
-PY
+rate_table "round trips" "jan (two assistants, bus)" "node (main + worker_threads postMessage)" "$jan_rt" "$node_rt"
 
 echo
 echo "## Permission-checked fetch to a loopback server, against Node's fetch"
@@ -59,17 +66,7 @@ sleep 0.5
 F=${F:-3000}
 jan_f=$($JAN run bench/assistants/fetcher --prompt "$port $F")
 node_f=$(node bench/node/fetch.mjs "$port" "$F")
-python3 - "$jan_f" "$node_f" <<'PY'
-import json, sys
-j, n = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-jr, nr = j["n"] / j["ms"] * 1000, n["n"] / n["ms"] * 1000
-print("| | requests | requests/s |")
-print("|---|---|---|")
-print(f"| jan (assistant fetch, permissions.net checked) | {j['n']} | {jr:,.0f} |")
-print(f"| node (fetch, undici) | {n['n']} | {nr:,.0f} |")
-print()
-print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
-PY
+rate_table requests "jan (assistant fetch, permissions.net checked)" "node (fetch, undici)" "$jan_f" "$node_f"
 
 echo
 echo "## JS-heavy work: marked on a Markdown document, jan (QuickJS) against node (V8)"

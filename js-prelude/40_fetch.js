@@ -496,6 +496,16 @@ const bodyMethods = {
   },
 };
 
+/** For clone(): the body splits in two; the original keeps one branch. */
+function splitBody(target, what) {
+  if (target[kUsed]) throw new TypeError(what + " body has already been read");
+  const body = target[kBody];
+  if (!body) return null;
+  const [a, b] = body.tee();
+  target[kBody] = a;
+  return b;
+}
+
 function mixBody(cls) {
   for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(bodyMethods))) {
     Object.defineProperty(cls.prototype, k, { ...d, enumerable: false });
@@ -556,13 +566,7 @@ class Request {
   get signal() { return this.#signal; }
   get redirect() { return this.#redirect; }
   clone() {
-    if (this[kUsed]) throw new TypeError("Request body has already been read");
-    let body = this[kBody];
-    if (body) {
-      const [a, b] = body.tee();
-      this[kBody] = a;
-      body = b;
-    }
+    const body = splitBody(this, "Request");
     const r = new Request(this, { body: null });
     r[kBody] = body;
     return r;
@@ -611,13 +615,7 @@ class Response {
   get redirected() { return this.#redirected; }
   get type() { return this.#type; }
   clone() {
-    if (this[kUsed]) throw new TypeError("Response body has already been read");
-    let body = this[kBody];
-    if (body) {
-      const [a, b] = body.tee();
-      this[kBody] = a;
-      body = b;
-    }
+    const body = splitBody(this, "Response");
     const r = new Response(null, {
       status: this.#status,
       statusText: this.#statusText,
