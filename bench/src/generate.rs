@@ -32,7 +32,14 @@ fn main() -> anyhow::Result<()> {
         Params::from_layers(&[&serde_json::json!({"temperature": 0, "ignore_eos": true})])?;
     params.max_tokens = Some(n_predict);
     // Both engines decode exactly N tokens, past EOS.
-    let g = session.generate(&tok, &ids, &params, &AtomicBool::new(false), &mut |_| {})?;
+    let g = session.generate(
+        &tok,
+        &ids,
+        &params,
+        &AtomicBool::new(false),
+        None,
+        &mut |_| {},
+    )?;
     println!(
         "{}",
         serde_json::json!({

@@ -15,6 +15,9 @@ MODEL_FILE = REPO / ".cache" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL = "SmolLM2-135M-Instruct-Q4_1"
 EMBED_DIR = REPO / ".cache" / "models" / "all-MiniLM-L6-v2"
 EMBED_MODEL = "all-MiniLM-L6-v2"
+# The tool-calling model: its chat template takes `tools`.
+QWEN_FILE = REPO / ".cache" / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+QWEN = "qwen2-5-coder-0-5b-instruct-q4_k_m"
 
 
 def free_port():
@@ -62,7 +65,7 @@ class Server:
 def data_dir(tmp_path_factory):
     assert MODEL_FILE.is_file(), f"{MODEL_FILE} is missing: run tests/get-models.sh"
     data = tmp_path_factory.mktemp("jan-data")
-    for source in (MODEL_FILE, EMBED_DIR):
+    for source in (MODEL_FILE, EMBED_DIR, QWEN_FILE):
         subprocess.run(
             [JAN, "models", "import", str(source), "--link"],
             env=dict(os.environ, JAN_DATA_FOLDER=str(data)),

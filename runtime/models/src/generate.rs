@@ -8,6 +8,7 @@ use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
 use serde_json::Value;
 
+use crate::constrain::Constraint;
 use crate::llama::Model;
 use crate::tokenizer::{Detok, Tok};
 
@@ -52,13 +53,13 @@ impl Default for Params {
 #[derive(Debug, thiserror::Error)]
 #[error("{param}: {message}")]
 pub struct BadParam {
-    pub param: &'static str,
+    pub param: String,
     pub message: String,
 }
 
-fn bad(param: &'static str, message: impl Into<String>) -> BadParam {
+pub(crate) fn bad(param: impl Into<String>, message: impl Into<String>) -> BadParam {
     BadParam {
-        param,
+        param: param.into(),
         message: message.into(),
     }
 }
@@ -152,6 +153,11 @@ impl Params {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(bad("stop", "must be a string or a list of strings")),
         };
+        for k in ["logprobs", "top_logprobs"] {
+            if get(k).is_some_and(|v| v != &Value::Bool(false)) {
+                return Err(bad(k, "log probabilities are not supported yet"));
+            }
+        }
         if p.stop.len() > 4 {
             return Err(bad("stop", "at most 4 stop sequences"));
         }
@@ -213,6 +219,8 @@ pub struct Generation {
     pub completion_tokens: usize,
     pub prompt_ms: f64,
     pub predicted_ms: f64,
+    /// Time spent computing grammar masks (part of `predicted_ms`).
+    pub mask_ms: f64,
 }
 
 /// The context is too small for the prompt.
@@ -247,6 +255,7 @@ impl Session {
         prompt: &[u32],
         params: &Params,
         cancel: &AtomicBool,
+        mut constraint: Option<&mut Constraint>,
         on_delta: &mut dyn FnMut(&str),
     ) -> anyhow::Result<Generation> {
         let context = self.model.max_positions();
@@ -287,7 +296,12 @@ impl Session {
             if cancel.load(Ordering::Relaxed) {
                 break Finish::Cancelled;
             }
-            let penalized = self.penalize(logits, params, &generated)?;
+            let mut penalized = self.penalize(logits, params, &generated)?;
+            if let Some(c) = constraint.as_deref_mut() {
+                let mut l = penalized.to_vec1::<f32>()?;
+                c.mask(&mut l)?;
+                penalized = Tensor::new(l, &Device::Cpu)?;
+            }
             let next = match sampler.as_mut() {
                 Some(s) => s.sample(&penalized)?,
                 None => crate::llama::argmax(&penalized)?,
@@ -296,6 +310,9 @@ impl Session {
                 break Finish::Stop;
             }
             generated.push(next);
+            if let Some(c) = constraint.as_deref_mut() {
+                c.accept(next)?;
+            }
             if let Some(piece) = detok.push(next)? {
                 text.push_str(&piece);
                 if let Some(cut) = find_stop(&text, &params.stop) {
@@ -311,6 +328,9 @@ impl Session {
                     on_delta(&text[sent..safe]);
                     sent = safe;
                 }
+            }
+            if constraint.as_deref().is_some_and(Constraint::finished) {
+                break Finish::Stop;
             }
             if generated.len() >= budget || self.model.cached() + 1 >= context {
                 break Finish::Length;
@@ -330,6 +350,7 @@ impl Session {
             completion_tokens: generated.len(),
             prompt_ms,
             predicted_ms: decode_started.elapsed().as_secs_f64() * 1000.0,
+            mask_ms: 0.0,
         })
     }
 

@@ -7,6 +7,7 @@
 //! running two generations side by side on the same cores. Different models
 //! run in parallel.
 
+pub mod constrain;
 pub mod embed;
 pub mod folder;
 pub mod generate;
@@ -18,6 +19,7 @@ pub mod provider;
 pub mod template;
 pub mod tiny;
 pub mod tokenizer;
+pub mod tools;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -41,7 +43,20 @@ struct Loaded {
     entry: Entry,
     tok: Tok,
     template: ChatTemplate,
+    /// Does the template render `tools` itself?
+    template_takes_tools: bool,
     session: Session,
+    /// Width of the logits (may exceed the tokenizer's vocabulary).
+    n_vocab: usize,
+    /// Built on the first constrained request.
+    grammars: Option<constrain::Grammars>,
+}
+
+/// A generation read as an answer: its text and the calls in it.
+struct Answer {
+    generation: Generation,
+    content: String,
+    calls: Vec<tools::ToolCall>,
 }
 
 impl Loaded {
@@ -61,6 +76,11 @@ impl Loaded {
             .unwrap_or_else(|| template::fallback(|t| tok.has_token(t)))
             .to_string();
         let template = ChatTemplate::new(&source)?;
+        let n_vocab = content
+            .tensor_infos
+            .get("token_embd.weight")
+            .and_then(|t| t.shape.dims().first().copied())
+            .unwrap_or(0);
         tracing::info!(
             model = %entry.id,
             "loaded in {:.1} s (context {ctx} tokens)",
@@ -70,22 +90,43 @@ impl Loaded {
             entry,
             tok,
             template,
+            template_takes_tools: source.contains("tools"),
             session: Session::new(model),
+            n_vocab,
+            grammars: None,
         })
     }
 
-    /// Renders, tokenizes and generates one chat request.
+    /// Renders, tokenizes and generates one chat request; reads calls out
+    /// of the answer when tools were offered.
     fn chat(
         &mut self,
         request: &Value,
         cancel: &AtomicBool,
         on_delta: &mut dyn FnMut(&str),
-    ) -> anyhow::Result<Generation> {
+    ) -> anyhow::Result<Answer> {
         let params = Params::from_layers(&[request, self.entry.parameters()])?;
+        let spec = tools::Spec::from_request(request)?;
         let messages = request["messages"]
             .as_array()
             .context("messages: must be a list")?;
-        let mut messages: Vec<Value> = messages.iter().map(text_message).collect();
+        let tool_list = spec.template_tools();
+        let generic = tool_list.is_some() && !self.template_takes_tools;
+        let mut messages: Vec<Value> = tools::template_messages(messages, generic)
+            .iter()
+            .map(text_message)
+            .collect();
+        if generic && let Some(list) = &tool_list {
+            let prompt = tools::generic_prompt(list);
+            match messages.first_mut() {
+                Some(m) if m["role"] == "system" => {
+                    m["content"] =
+                        format!("{}\n\n{prompt}", m["content"].as_str().unwrap_or_default()).into();
+                }
+                _ => messages.insert(0, json!({"role": "system", "content": prompt})),
+            }
+        }
+        let template_tools = if generic { None } else { tool_list.as_ref() };
         // `max_prompt_tokens` (the runs API): drop the oldest turns after
         // any leading system message until the prompt fits; the last turn
         // always stays.
@@ -93,10 +134,11 @@ impl Loaded {
         let ids = loop {
             let prompt = self.template.render(
                 &messages,
-                request.get("tools").filter(|t| !t.is_null()),
+                template_tools,
                 self.tok.bos.as_deref(),
                 self.tok.eos.as_deref(),
             )?;
+            tracing::debug!(model = %self.entry.id, "prompt: {prompt:?}");
             let ids = self.tok.encode_prompt(&prompt)?;
             let first = usize::from(messages.first().is_some_and(|m| m["role"] == "system"));
             match budget {
@@ -106,8 +148,46 @@ impl Loaded {
                 _ => break ids,
             }
         };
-        self.session
-            .generate(&self.tok, &ids, &params, cancel, on_delta)
+        let mut constraint = match spec.grammar() {
+            None => None,
+            Some(grammar) => {
+                if self.grammars.is_none() {
+                    self.grammars = Some(constrain::Grammars::for_model(&self.tok, self.n_vocab)?);
+                }
+                let grammars = self.grammars.as_ref().context("grammars")?;
+                let matcher = grammars
+                    .matcher(&grammar)
+                    .map_err(|e| anyhow::anyhow!("cannot build the grammar: {e}"))?;
+                Some(constrain::Constraint::new(matcher))
+            }
+        };
+        let mut gate = spec.reads_calls().then(tools::Gate::new);
+        let mut filtered = |d: &str| match gate.as_mut() {
+            None => on_delta(d),
+            Some(g) => {
+                if let Some(out) = g.push(d) {
+                    on_delta(&out);
+                }
+            }
+        };
+        let mut generation = self.session.generate(
+            &self.tok,
+            &ids,
+            &params,
+            cancel,
+            constraint.as_mut(),
+            &mut filtered,
+        )?;
+        generation.mask_ms = constraint.map(|c| c.mask_ms).unwrap_or(0.0);
+        let (content, calls) = spec.parse(&generation.text);
+        if let Some(rest) = gate.as_ref().and_then(|g| g.rest(&content)) {
+            on_delta(&rest);
+        }
+        Ok(Answer {
+            generation,
+            content,
+            calls,
+        })
     }
 }
 
@@ -231,7 +311,7 @@ impl Engine {
         if entry.is_embedding() {
             anyhow::bail!("model '{id}' is an embedding model; use it for embeddings");
         }
-        let generation = tokio::task::spawn_blocking(move || -> anyhow::Result<Generation> {
+        let answer = tokio::task::spawn_blocking(move || -> anyhow::Result<Answer> {
             if !matches!(&*guard, Some((w, Held::Chat(_))) if *w == entry.weights) {
                 *guard = None;
                 let weights = entry.weights.clone();
@@ -252,7 +332,7 @@ impl Engine {
         .await
         .context("generation thread failed")??;
         *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        Ok(completion(&id, &generation))
+        Ok(completion(&id, &answer))
     }
 }
 
@@ -292,7 +372,17 @@ impl Engine {
 }
 
 /// The `chat.completion` object, with llama.cpp-style `timings`.
-fn completion(model: &str, g: &Generation) -> Value {
+fn completion(model: &str, answer: &Answer) -> Value {
+    let g = &answer.generation;
+    let mut message = json!({"role": "assistant", "content": answer.content});
+    let mut finish = g.finish.as_str();
+    if !answer.calls.is_empty() {
+        if answer.content.is_empty() {
+            message["content"] = Value::Null;
+        }
+        message["tool_calls"] = answer.calls.iter().map(|c| c.to_json()).collect();
+        finish = "tool_calls";
+    }
     let per_s = |n: usize, ms: f64| {
         if ms > 0.0 {
             n as f64 * 1000.0 / ms
@@ -307,9 +397,9 @@ fn completion(model: &str, g: &Generation) -> Value {
         "model": model,
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": g.text},
+            "message": message,
             "logprobs": null,
-            "finish_reason": g.finish.as_str(),
+            "finish_reason": finish,
         }],
         "usage": {
             "prompt_tokens": g.prompt_tokens,
@@ -325,6 +415,7 @@ fn completion(model: &str, g: &Generation) -> Value {
             "predicted_n": g.completion_tokens,
             "predicted_ms": g.predicted_ms,
             "predicted_per_second": per_s(g.completion_tokens, g.predicted_ms),
+            "grammar_ms": g.mask_ms,
         },
     })
 }

@@ -46,7 +46,12 @@ const END_OF_TURN: &[&str] = &[
 const LLAMA3_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 pub struct Tok {
-    inner: Tokenizer,
+    inner: std::sync::Arc<Tokenizer>,
+    /// Ids of control tokens (`<|im_start|>`): never text.
+    control: std::collections::HashSet<u32>,
+    /// Byte-level BPE (token text is bytes mapped to printable characters)
+    /// rather than SentencePiece (`▁` for space, `<0xNN>` byte tokens).
+    byte_level: bool,
     pub bos: Option<String>,
     pub eos: Option<String>,
     /// Whether a prompt starts with BOS (`tokenizer.ggml.add_bos_token`;
@@ -67,6 +72,24 @@ impl Tok {
             from_gguf(meta)?
         };
         let tokens = meta.strings("tokenizer.ggml.tokens").unwrap_or_default();
+        let types = meta.ints("tokenizer.ggml.token_type").unwrap_or_default();
+        let mut control: std::collections::HashSet<u32> = types
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t == CONTROL)
+            .map(|(i, _)| i as u32)
+            .collect();
+        control.extend(
+            inner
+                .get_added_tokens_decoder()
+                .into_iter()
+                .filter(|(_, t)| t.special)
+                .map(|(id, _)| id),
+        );
+        let byte_level = match inner.get_decoder() {
+            Some(d) => matches!(d, tokenizers::DecoderWrapper::ByteLevel(_)),
+            None => meta.str("tokenizer.ggml.model").unwrap_or("gpt2") == "gpt2",
+        };
         let name = |key: &str| meta.usize(key).ok().and_then(|i| tokens.get(i).cloned());
         let bos = name("tokenizer.ggml.bos_token_id");
         let spm = meta.str("tokenizer.ggml.model").ok() == Some("llama");
@@ -91,7 +114,9 @@ impl Tok {
         stop_ids.sort_unstable();
         stop_ids.dedup();
         Ok(Tok {
-            inner,
+            inner: std::sync::Arc::new(inner),
+            control,
+            byte_level,
             bos,
             eos,
             add_bos,
@@ -127,6 +152,48 @@ impl Tok {
         Ok(ids)
     }
 
+    /// The tokenizer itself, for a constraint engine that tokenizes
+    /// grammar literals.
+    pub fn shared(&self) -> std::sync::Arc<Tokenizer> {
+        self.inner.clone()
+    }
+
+    /// Each token's bytes as they appear in text; a control token is
+    /// toktrie's special marker (0xFF) and its name, so it never matches
+    /// text.
+    pub fn token_bytes(&self) -> Vec<Vec<u8>> {
+        let chars = if self.byte_level {
+            byte_level_chars()
+        } else {
+            std::collections::HashMap::new()
+        };
+        (0..self.inner.get_vocab_size(true) as u32)
+            .map(|id| {
+                let Some(piece) = self.inner.id_to_token(id) else {
+                    return Vec::new();
+                };
+                if self.control.contains(&id) {
+                    let mut b = vec![0xFF];
+                    b.extend_from_slice(piece.as_bytes());
+                    return b;
+                }
+                if self.byte_level {
+                    // Added (user-defined) tokens are plain text.
+                    match piece.chars().map(|c| chars.get(&c).copied()).collect() {
+                        Some(bytes) => bytes,
+                        None => piece.into_bytes(),
+                    }
+                } else if piece.len() == 6 && piece.starts_with("<0x") && piece.ends_with('>') {
+                    u8::from_str_radix(&piece[3..5], 16)
+                        .map(|b| vec![b])
+                        .unwrap_or_else(|_| piece.into_bytes())
+                } else {
+                    piece.replace('\u{2581}', " ").into_bytes()
+                }
+            })
+            .collect()
+    }
+
     /// Text of `ids`, control tokens left out.
     pub fn decode(&self, ids: &[u32]) -> anyhow::Result<String> {
         self.inner
@@ -145,20 +212,44 @@ fn from_gguf(meta: &Meta) -> anyhow::Result<Tokenizer> {
             "tokenizer model '{model}' is not supported (byte-level BPE 'gpt2' and SentencePiece 'llama' are); put a tokenizer.json beside the weights"
         ),
     };
-    // Control (3) and user-defined (4) tokens are matched whole in text.
-    let specials: Vec<AddedToken> = tokens
-        .iter()
-        .zip(types.iter())
-        .filter(|(_, t)| **t == 3 || **t == 4)
-        .map(|(s, t)| AddedToken::from(s.clone(), *t == 3))
-        .collect();
-    tok.add_special_tokens(specials)
+    // Control (3) and user-defined (4) tokens are matched whole in text;
+    // user-defined ones (Qwen's `<tool_call>`) are text when decoded.
+    let added = |kind: i64| -> Vec<AddedToken> {
+        tokens
+            .iter()
+            .zip(types.iter())
+            .filter(|(_, t)| **t == kind)
+            .map(|(s, _)| AddedToken::from(s.clone(), kind == CONTROL))
+            .collect()
+    };
+    tok.add_special_tokens(added(CONTROL))
+        .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+    tok.add_tokens(added(USER_DEFINED))
         .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
     Ok(tok)
 }
 
 /// llama.cpp's token types.
 const NORMAL: i64 = 1;
+const CONTROL: i64 = 3;
+const USER_DEFINED: i64 = 4;
+
+/// GPT-2's byte-level alphabet: the printable character each byte is
+/// written as in a byte-level BPE vocabulary.
+fn byte_level_chars() -> std::collections::HashMap<char, u8> {
+    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
+    let mut next = 0x100u32;
+    (0..=255u8)
+        .map(|b| {
+            if printable(b) {
+                (b as char, b)
+            } else {
+                next += 1;
+                (char::from_u32(next - 1).unwrap_or('\0'), b)
+            }
+        })
+        .collect()
+}
 
 fn sentencepiece(meta: &Meta, tokens: &[String], types: &[i64]) -> anyhow::Result<Tokenizer> {
     let scores = meta.floats("tokenizer.ggml.scores")?;

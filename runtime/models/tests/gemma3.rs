@@ -103,7 +103,14 @@ fn complete(prompt: &str, n: usize) -> String {
     params.max_tokens = Some(n);
     let ids = tok.encode_prompt(prompt).unwrap();
     let g = session
-        .generate(&tok, &ids, &params, &AtomicBool::new(false), &mut |_| {})
+        .generate(
+            &tok,
+            &ids,
+            &params,
+            &AtomicBool::new(false),
+            None,
+            &mut |_| {},
+        )
         .unwrap();
     g.text
 }

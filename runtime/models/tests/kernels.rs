@@ -87,7 +87,14 @@ fn our_kernels_answer_like_candles() {
         let mut params = Params::from_layers(&[&serde_json::json!({"temperature": 0})]).unwrap();
         params.max_tokens = Some(24);
         let g = session
-            .generate(&tok, &ids, &params, &AtomicBool::new(false), &mut |_| {})
+            .generate(
+                &tok,
+                &ids,
+                &params,
+                &AtomicBool::new(false),
+                None,
+                &mut |_| {},
+            )
             .unwrap();
         texts.push(g.text);
         logits.push(std::thread::spawn(long_prompt_logits).join().unwrap());

@@ -117,7 +117,7 @@ fn validate(body: &Map<String, Value>) -> ApiResult<()> {
 /// request's fault (400); anything else is ours (500).
 fn engine_error(e: anyhow::Error) -> ApiError {
     if let Some(b) = e.downcast_ref::<BadParam>() {
-        return ApiError::invalid(Some(b.param), b.to_string());
+        return ApiError::invalid(Some(&b.param), b.to_string());
     }
     if e.downcast_ref::<ContextOverflow>().is_some() {
         return ApiError::invalid(Some("messages"), e.to_string())
@@ -126,7 +126,7 @@ fn engine_error(e: anyhow::Error) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
-#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `parallel_tool_calls`, `response_format` (`text`, `json_object`, `json_schema`: enforced by constrained decoding), `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     validate(&body)?;
     let model = opt_str(&body, "model")?.unwrap_or_default();
@@ -140,7 +140,9 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
     // Validate sampling parameters up front, so a stream never starts with
     // a bad request.
     jan_models::generate::Params::from_layers(&[&Value::Object(body.clone())])
-        .map_err(|b| ApiError::invalid(Some(b.param), b.to_string()))?;
+        .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
+    jan_models::tools::Spec::from_request(&Value::Object(body.clone()))
+        .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let include_usage = body
         .get("stream_options")
@@ -197,6 +199,18 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
         }
         match result {
             Ok(done) => {
+                // Calls arrive whole at the end: each as a first delta
+                // with its id and name, then one with its arguments.
+                let calls = done["choices"][0]["message"]["tool_calls"]
+                    .as_array()
+                    .cloned();
+                for (index, call) in calls.into_iter().flatten().enumerate() {
+                    let head = json!({"tool_calls": [{"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}]});
+                    let args = json!({"tool_calls": [{"index": index, "function": {"arguments": call["function"]["arguments"]}}]});
+                    if !send(chunk(head, Value::Null)) || !send(chunk(args, Value::Null)) {
+                        return;
+                    }
+                }
                 let mut last = chunk(json!({}), done["choices"][0]["finish_reason"].clone());
                 last["timings"] = done["timings"].clone();
                 send(last);
