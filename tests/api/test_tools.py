@@ -189,3 +189,39 @@ def test_unsupported_tool_parameters_are_refused(client):
         with pytest.raises(openai.BadRequestError) as e:
             client.chat.completions.create(model=QWEN, messages=[{"role": "user", "content": "hi"}], **extra)
         assert e.value.body["param"], extra
+
+
+def test_a_run_with_a_client_function_waits_for_its_output(client):
+    # An assistant without code: the default answer offers its function
+    # tool to the model, and the model's call stops the run.
+    a = client.beta.assistants.create(model=QWEN, name="weather desk", tools=[WEATHER], temperature=0)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "What is the weather in Paris?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a.id, poll_interval_ms=100)
+    assert run.status == "requires_action", run.last_error
+    call = run.required_action.submit_tool_outputs.tool_calls[0]
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments)["city"] == "Paris"
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": call.id, "output": '{"temperature_c": 14, "sky": "rain"}'}], poll_interval_ms=100,
+    )
+    assert run.status == "completed", run.last_error
+    steps = client.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data
+    assert [s.type for s in steps] == ["tool_calls", "message_creation"]
+    assert steps[0].step_details.tool_calls[0].function.output == '{"temperature_c": 14, "sky": "rain"}'
+    reply = client.beta.threads.messages.list(thread.id, order="desc").data[0]
+    assert reply.role == "assistant" and "14" in reply.content[0].text.value
+
+    # The same, streamed; and a run-level tool_choice that forces the call.
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather for Rome, please."}])
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=a.id, tool_choice="required") as s:
+        s.until_done()
+        waiting = s.current_run
+    assert waiting.status == "requires_action"
+    call = waiting.required_action.submit_tool_outputs.tool_calls[0]
+    with client.beta.threads.runs.submit_tool_outputs_stream(
+        thread_id=thread.id, run_id=waiting.id, tool_outputs=[{"tool_call_id": call.id, "output": '{"temperature_c": 25, "sky": "sun"}'}],
+    ) as s:
+        s.until_done()
+        assert s.current_run.status == "completed"
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.runs.create(thread_id=thread.id, assistant_id=a.id, tool_choice={"type": "function", "function": {"name": "nope"}})

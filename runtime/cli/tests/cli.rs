@@ -369,3 +369,57 @@ fn models_import_list_rm_and_the_default_assistant_answers_with_smollm2() {
     // The linked source file is untouched.
     assert!(model.is_file());
 }
+
+/// Assistant code reaches the real models: embeddings from MiniLM, and a
+/// JSON answer constrained by a schema from Qwen, through `models[i]`.
+#[test]
+fn assistant_code_embeds_and_gets_structured_answers_from_real_models() {
+    let cache = repo().join(".cache/models");
+    let data = tempfile::tempdir().unwrap();
+    for m in [
+        "all-MiniLM-L6-v2",
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    ] {
+        let path = cache.join(m);
+        assert!(
+            path.exists(),
+            "{} is missing: run tests/get-models.sh",
+            path.display()
+        );
+        let out = jan(
+            data.path(),
+            &["models", "import", path.to_str().unwrap(), "--link"],
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let dir = data.path().join("assistants/probe");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("src/index.js"),
+        r#"import { events, models } from "@janhq/core";
+events.on("assistant:probe", async () => {
+  const [a, b, c] = await models.get("all-MiniLM-L6-v2").embed(["a cat sat on the mat", "a kitten sat on the rug", "stock markets fell today"]);
+  const dot = (x, y) => x.reduce((s, v, i) => s + v * y[i], 0);
+  const r = await models.get("qwen2-5-coder-0-5b-instruct-q4_k_m").chat({
+    messages: [{ role: "user", content: "The capital of France, as JSON." }],
+    temperature: 0, max_tokens: 40,
+    response_format: { type: "json_schema", json_schema: { name: "city", schema: {
+      type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false } } },
+  });
+  const city = JSON.parse(r.choices[0].message.content).city;
+  return JSON.stringify({ dims: a.length, closer: dot(a, b) > dot(a, c), city });
+});"#,
+    )
+    .unwrap();
+    let out = jan(
+        data.path(),
+        &["run", dir.to_str().unwrap(), "--prompt", "go"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(got["dims"], 384);
+    assert_eq!(got["closer"], true);
+    assert!(got["city"].as_str().unwrap().contains("Paris"), "{got}");
+}

@@ -607,6 +607,17 @@ impl Host {
         for (k, v) in ask.parameters.iter().filter(|(_, v)| !v.is_null()) {
             request[k] = v.clone();
         }
+        // The caller's function tools go to the model; a call it makes is
+        // the caller's to run (a run's `requires_action`).
+        let functions: Vec<Value> = ask
+            .tools
+            .iter()
+            .filter(|t| t["type"] == "function")
+            .cloned()
+            .collect();
+        if !functions.is_empty() {
+            request["tools"] = Value::Array(functions);
+        }
         let request = models::apply_overrides(request, overrides.as_ref());
         let provider = self.inner.provider.clone();
         let (tx, out) = mpsc::unbounded_channel();
@@ -629,10 +640,12 @@ impl Host {
             }
             let _ = tx.send(match result {
                 Ok(v) => {
-                    let text = v["choices"][0]["message"]["content"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string();
+                    let message = &v["choices"][0]["message"];
+                    let text = message["content"].as_str().unwrap_or_default().to_string();
+                    if let Some(calls) = message["tool_calls"].as_array().filter(|c| !c.is_empty())
+                    {
+                        let _ = tx.send(Reply::ToolCalls(calls.clone()));
+                    }
                     let _ = tx.send(Reply::Meta(v));
                     Reply::Done(text)
                 }

@@ -477,12 +477,9 @@ impl provider::ModelProvider for Provider {
         Box::pin(async move { engine.chat(request, deltas).await })
     }
 
-    fn embed(
-        &self,
-        model: String,
-        _input: Vec<String>,
-    ) -> BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
-        Box::pin(async move { anyhow::bail!("model '{model}' is not an embedding model") })
+    fn embed(&self, model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
+        let engine = self.0.clone();
+        Box::pin(async move { Ok(engine.embed(&model, input).await?.0) })
     }
 }
 

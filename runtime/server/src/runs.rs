@@ -79,6 +79,38 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
             }
         },
     };
+    // Tools: the run's own list replaces the assistant's; the choice, the
+    // parallel flag and the answer format are checked as chat completions
+    // check them, and reach the model through the default answer.
+    let tools = match body.get("tools") {
+        None | Some(Value::Null) => resolved.get("tools").cloned().unwrap_or(json!([])),
+        Some(t @ Value::Array(_)) => t.clone(),
+        Some(_) => return Err(ApiError::invalid(Some("tools"), "'tools' must be a list")),
+    };
+    let tool_choice = body
+        .get("tool_choice")
+        .filter(|v| !v.is_null())
+        .cloned()
+        .unwrap_or(json!("auto"));
+    let parallel = body
+        .get("parallel_tool_calls")
+        .filter(|v| !v.is_null())
+        .cloned()
+        .unwrap_or(json!(true));
+    let response_format = body
+        .get("response_format")
+        .filter(|v| !v.is_null())
+        .cloned()
+        .unwrap_or(json!("auto"));
+    let mut check = json!({
+        "tools": tools.as_array().into_iter().flatten().filter(|t| t["type"] == "function").collect::<Vec<_>>(),
+        "tool_choice": tool_choice, "parallel_tool_calls": parallel,
+    });
+    if response_format != "auto" {
+        check["response_format"] = response_format.clone();
+    }
+    jan_models::tools::Spec::from_request(&check)
+        .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
     let meta = metadata(&body)?.unwrap_or(json!({}));
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let model = opt_str(&body, "model")?
@@ -149,13 +181,13 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
             "required_action": null, "last_error": null, "expires_at": null,
             "started_at": null, "cancelled_at": null, "failed_at": null, "completed_at": null,
             "incomplete_details": null, "model": model, "instructions": instructions,
-            "tools": resolved.get("tools").cloned().unwrap_or(json!([])),
+            "tools": tools,
             "metadata": meta, "usage": null,
             "temperature": temperature, "top_p": top_p,
             "max_prompt_tokens": max_prompt.map(|x| x as u64),
             "max_completion_tokens": max_completion.map(|x| x as u64),
-            "truncation_strategy": truncation, "response_format": "auto",
-            "tool_choice": "auto", "parallel_tool_calls": true,
+            "truncation_strategy": truncation, "response_format": response_format,
+            "tool_choice": tool_choice, "parallel_tool_calls": parallel,
         });
         s.store.put_run(&thread, &run)?;
         Ok(run)
@@ -322,6 +354,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         let keep = history.len().saturating_sub(n as usize);
         history.drain(..keep);
     }
+    let rounds_done = !rounds.is_empty();
     history.extend(rounds);
 
     let mut parameters = Map::new();
@@ -330,8 +363,20 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         ("top_p", &run["top_p"]),
         ("max_tokens", &run["max_completion_tokens"]),
         ("max_prompt_tokens", &run["max_prompt_tokens"]),
+        // A forced call forces the run's first turn; once outputs are in,
+        // the model may answer (else `required` would loop for ever).
+        (
+            "tool_choice",
+            if rounds_done {
+                &Value::Null
+            } else {
+                &run["tool_choice"]
+            },
+        ),
+        ("parallel_tool_calls", &run["parallel_tool_calls"]),
+        ("response_format", &run["response_format"]),
     ] {
-        if !v.is_null() {
+        if !v.is_null() && v != "auto" {
             parameters.insert(k.into(), v.clone());
         }
     }
@@ -489,7 +534,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     }
 }
 
-#[utoipa::path(post, path = "/threads/{thread}/runs", tag = "Runs", summary = "Create a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`assistant_id`, `model`, `instructions`, `additional_instructions`, `additional_messages`, `temperature`, `top_p`, `max_prompt_tokens`, `max_completion_tokens`, `truncation_strategy`, `metadata`, `stream`"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/threads/{thread}/runs", tag = "Runs", summary = "Create a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`assistant_id`, `model`, `instructions`, `additional_instructions`, `additional_messages`, `temperature`, `top_p`, `max_prompt_tokens`, `max_completion_tokens`, `truncation_strategy`, `tools` (replace the assistant's), `tool_choice`, `parallel_tool_calls`, `response_format`, `metadata`, `stream`"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn create(
     State(s): State<AppState>,
     Path(thread): Path<String>,
