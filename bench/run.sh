@@ -83,3 +83,12 @@ kb, j, n = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 print(f"| {kb} KB | {j['ms']:,.0f} | {n['ms']:,.1f} | {n['ms']/j['ms']:.3f} |")
 PY
 done
+
+echo
+echo "## Tool calling and structured output"
+echo
+if .venv/bin/python -c "import jsonschema" 2>/dev/null; then
+  .venv/bin/python bench/tools.py "$JAN"
+else
+  echo "(skipped: run tests/api/run.sh once to create .venv with jsonschema)"
+fi
