@@ -6,6 +6,7 @@ import "ext:jan_core/40_fetch.js";
 import { events, handlersFor, setCause, setEmitHook } from "ext:jan_core/10_events.js";
 import { makeModels } from "ext:jan_core/20_models.js";
 import { setCoreApi } from "ext:jan_core/30_require.js";
+import { runTool, tools } from "ext:jan_core/50_tools.js";
 
 const core = globalThis.Deno.core;
 const ops = core.ops;
@@ -13,7 +14,7 @@ const ops = core.ops;
 const info = ops.op_jan_init();
 const assistant = Object.freeze(info.assistant);
 const models = makeModels(info.models, assistant.instructions);
-const api = Object.freeze({ events, models, assistant });
+const api = Object.freeze({ events, models, assistant, tools });
 globalThis[Symbol.for("jan.core")] = api;
 setCoreApi(api);
 
@@ -127,6 +128,12 @@ function dispatch(event) {
 
 function dispatchNow(event) {
   const { topic, payload, source } = event;
+  // A call to a registered tool: the host delivers these to this isolate
+  // only (never through the bus).
+  if (topic === info.topic && source === "host" && payload && payload.type === "tool_call" && typeof payload.id === "string") {
+    runTool(payload);
+    return;
+  }
   // Requests come from the host only; anything else on this topic (another
   // assistant emitting here) is an ordinary event.
   const isRequest = topic === info.topic && source === "host" && payload && payload.type === "message" && typeof payload.id === "string";

@@ -107,6 +107,21 @@ declare module "@janhq/core" {
     list(): Model[];
   };
 
+  /**
+   * Functions this assistant offers to its model. The model may call them
+   * on the assistant's turns (runs, `jan run`, chat through the default
+   * answer); the host runs them and feeds the result back to the model.
+   * A thrown error becomes the output `{"error": "..."}`.
+   */
+  export const tools: {
+    register(
+      name: string,
+      spec: { description?: string; parameters?: Record<string, unknown> },
+      fn: (args: any, ctx: { call_id: string; thread_id: string | null }) => unknown,
+    ): () => void;
+    list(): string[];
+  };
+
   /** This assistant's assistant.json, defaults filled in. */
   export const assistant: {
     id: string;

@@ -1,13 +1,14 @@
 """Function calling and structured output with the official openai SDK
 against a real `jan serve` running Qwen2.5-Coder-0.5B-Instruct."""
 import json
+import shutil
 
 import jsonschema
 import openai
 import pydantic
 import pytest
 
-from conftest import MODEL, QWEN
+from conftest import MODEL, QWEN, REPO
 
 WEATHER = {
     "type": "function",
@@ -225,3 +226,43 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
         assert s.current_run.status == "completed"
     with pytest.raises(openai.BadRequestError):
         client.beta.threads.runs.create(thread_id=thread.id, assistant_id=a.id, tool_choice={"type": "function", "function": {"name": "nope"}})
+
+
+def tools_assistant(data_dir):
+    """tests/assistants/weather-tools, whose code registers two tools."""
+    dest = data_dir / "assistants" / "weather-tools"
+    if not dest.exists():
+        shutil.copytree(REPO / "tests" / "assistants" / "weather-tools", dest)
+    return "weather-tools"
+
+
+def test_tools_registered_in_assistant_code_run_inside_the_run(client, data_dir):
+    a = tools_assistant(data_dir)
+    listed = {t.function.name for t in client.beta.assistants.retrieve(a).tools}
+    assert listed == {"get_weather", "get_stock_price"}
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "What is the weather in Paris?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a, poll_interval_ms=100)
+    assert run.status == "completed", run.last_error
+    steps = client.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data
+    assert steps[0].type == "tool_calls" and steps[0].status == "completed"
+    call = steps[0].step_details.tool_calls[0]
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments)["city"] == "Paris"
+    assert json.loads(call.function.output) == {"temperature_c": 14, "sky": "rain"}
+    assert steps[-1].type == "message_creation"
+    reply = client.beta.threads.messages.list(thread.id, order="desc").data[0]
+    assert "14" in reply.content[0].text.value
+
+
+def test_a_tool_that_throws_gives_the_model_its_error(client, data_dir):
+    a = tools_assistant(data_dir)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "What is the price of ACME stock?"}])
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=a, poll_interval_ms=100,
+        tool_choice={"type": "function", "function": {"name": "get_stock_price"}},
+    )
+    steps = client.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data
+    call = steps[0].step_details.tool_calls[0]
+    assert call.function.name == "get_stock_price"
+    assert json.loads(call.function.output) == {"error": "the stock service is down"}
+    # The run itself did not crash on the exception.
+    assert run.status == "completed", run.last_error

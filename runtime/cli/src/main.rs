@@ -419,6 +419,17 @@ async fn turn(
         let Some(piece) = piece else { break };
         match piece {
             Reply::Meta(_) => {}
+            // The assistant's own tools ran: show what, on stderr.
+            Reply::ToolsRan(calls) => {
+                for c in calls {
+                    eprintln!(
+                        "[tool {}({}) -> {}]",
+                        c["function"]["name"].as_str().unwrap_or("?"),
+                        c["function"]["arguments"].as_str().unwrap_or(""),
+                        c["function"]["output"].as_str().unwrap_or("")
+                    );
+                }
+            }
             // The terminal has no functions to run: show what was asked.
             Reply::ToolCalls(calls) => {
                 for c in calls {

@@ -51,6 +51,8 @@ pub(crate) struct Ctx {
     pub stream_tasks: HashMap<u32, tokio::task::JoinHandle<()>>,
     pub next_stream: u32,
     pub fetches: crate::fetch::Fetches,
+    /// Tools registered by `tools.register`.
+    pub tools: crate::tools::Registered,
 }
 
 impl Ctx {
@@ -120,6 +122,35 @@ fn op_jan_init(state: &mut OpState) -> serde_json::Value {
         "models": c.models.iter().map(|(d, _)| d.clone()).collect::<Vec<_>>(),
         "env": env,
     })
+}
+
+/// `tools.register(name, {description, parameters}, fn)`: records the
+/// spec (the function stays in JS); throws on a bad name or schema.
+#[op2]
+fn op_jan_tools_register(
+    state: &mut OpState,
+    #[string] name: &str,
+    #[serde] spec: serde_json::Value,
+) -> Result<(), JsErrorBox> {
+    let description = match &spec["description"] {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        _ => {
+            return Err(JsErrorBox::type_error(format!(
+                "tools.register('{name}'): description must be a string"
+            )));
+        }
+    };
+    let parameters = Some(spec["parameters"].clone()).filter(|p| !p.is_null());
+    ctx(state)
+        .tools
+        .register(name, description, parameters)
+        .map_err(JsErrorBox::type_error)
+}
+
+#[op2(fast)]
+fn op_jan_tools_unregister(state: &mut OpState, #[string] name: &str) {
+    ctx(state).tools.unregister(name);
 }
 
 /// Writes a console line to the host log, tagged with the assistant id.
@@ -575,6 +606,10 @@ static PRELUDE: &[ExtensionFileSource] = &[
         ascii_str_include!("../../../js-prelude/40_fetch.js"),
     ),
     ExtensionFileSource::new(
+        "ext:jan_core/50_tools.js",
+        ascii_str_include!("../../../js-prelude/50_tools.js"),
+    ),
+    ExtensionFileSource::new(
         "ext:jan_core/99_main.js",
         ascii_str_include!("../../../js-prelude/99_main.js"),
     ),
@@ -585,6 +620,8 @@ deno_core::extension!(
     ops = [
         op_jan_init,
         op_jan_log,
+        op_jan_tools_register,
+        op_jan_tools_unregister,
         op_jan_events_subscribe,
         op_jan_events_unsubscribe,
         op_jan_events_emit,

@@ -98,6 +98,11 @@ pub struct Isolate {
     exit: Arc<Mutex<Option<String>>>,
     /// Ends a load in progress (see `run`).
     abort_load: Arc<tokio::sync::Notify>,
+    /// The isolate's event queue: the host delivers tool calls here
+    /// directly, not through the bus (no one else may see them).
+    pub(crate) inbox: jan_events::Sender,
+    /// The tools its code registered.
+    pub(crate) tools: crate::tools::Registered,
 }
 
 pub struct Spawn {
@@ -109,6 +114,9 @@ pub struct Spawn {
     pub host: WeakHost,
     /// Where the loading watchdog runs (not on the isolate's thread).
     pub runtime: Option<tokio::runtime::Handle>,
+    /// The isolate's event queue (see [`Isolate::inbox`]).
+    pub inbox: (jan_events::Sender, jan_events::Receiver),
+    pub tools: crate::tools::Registered,
 }
 
 impl Isolate {
@@ -120,6 +128,8 @@ impl Isolate {
         let stop_reason = Arc::new(Mutex::new(None));
         let exit = Arc::new(Mutex::new(None));
         let abort_load = Arc::new(tokio::sync::Notify::new());
+        let inbox_tx = s.inbox.0.clone();
+        let tools = s.tools.clone();
         let generation = s.generation;
         let s_id = s.assistant.id.clone();
         let name = format!("assistant:{}", s.assistant.id);
@@ -223,6 +233,8 @@ impl Isolate {
             stop_reason,
             exit,
             abort_load,
+            inbox: inbox_tx,
+            tools,
         })
     }
 
@@ -267,7 +279,7 @@ impl Drop for Isolate {
 }
 
 async fn run(
-    s: Spawn,
+    mut s: Spawn,
     ready: watch::Sender<Readiness>,
     shutdown: oneshot::Receiver<()>,
     v8_slot: Arc<Mutex<Option<v8::IsolateHandle>>>,
@@ -275,10 +287,11 @@ async fn run(
     stop_reason: Arc<Mutex<Option<String>>>,
     abort_load: Arc<tokio::sync::Notify>,
 ) -> Result<(), String> {
+    let (inbox_tx, inbox_rx) = std::mem::replace(&mut s.inbox, jan_events::queue());
+    let tools = s.tools.clone();
     let a = &s.assistant;
     let permissions = Permissions::of(a);
     let loader = Rc::new(Loader::new(permissions.clone()));
-    let (inbox_tx, inbox_rx) = jan_events::queue();
     let grants = match a.allowed_events() {
         None => Grants::All,
         Some(list) => Grants::Only(list.iter().map(|p| Pattern::new(p.clone())).collect()),
@@ -306,6 +319,7 @@ async fn run(
         stream_tasks: HashMap::new(),
         next_stream: 0,
         fetches: Default::default(),
+        tools,
     };
     let heap_bytes = (a.heap_mb() as usize).saturating_mul(1 << 20);
     let mut runtime = JsRuntime::new(RuntimeOptions {

@@ -15,6 +15,8 @@ mod loader;
 pub mod permissions;
 mod replies;
 pub mod resolve;
+pub mod tools;
+mod turn;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -156,7 +158,7 @@ impl Answer {
         while let Some(r) = self.next().await {
             match r {
                 Reply::Delta(d) => streamed.push_str(&d),
-                Reply::Meta(_) | Reply::ToolCalls(_) => {}
+                Reply::Meta(_) | Reply::ToolCalls(_) | Reply::ToolsRan(_) => {}
                 Reply::Done(t) => return Ok(if t.is_empty() { streamed } else { t }),
                 Reply::Error { message, .. } => return Err(message),
             }
@@ -261,6 +263,8 @@ impl Host {
             provider: self.inner.provider.clone(),
             host: WeakHost(Arc::downgrade(&self.inner)),
             runtime: self.inner.runtime.clone(),
+            inbox: jan_events::queue(),
+            tools: tools::Registered::default(),
         })
         .map(Some)
         .map_err(|e| HostError::Thread(assistant.id.clone(), e))
@@ -566,6 +570,78 @@ impl Host {
         Answer { rx: out }
     }
 
+    /// The tools assistant `id`'s code registered (none if it has no code
+    /// or has not loaded).
+    pub(crate) fn registered(&self, id: &str) -> tools::Registered {
+        self.slots()
+            .get(id)
+            .and_then(|s| s.isolate.as_ref())
+            .map(|i| i.tools.clone())
+            .unwrap_or_default()
+    }
+
+    /// The tools assistant `id` registered, as OpenAI function tools, once
+    /// its code has loaded (waiting at most for its start-up grace).
+    pub async fn registered_tools(&self, id: &str) -> Vec<Value> {
+        let ready = self
+            .slots()
+            .get(id)
+            .and_then(|s| s.isolate.as_ref())
+            .map(|i| i.ready.clone());
+        if let Some(mut ready) = ready {
+            let _ = tokio::time::timeout(STARTUP_GRACE, ready.wait_for(|r| r.is_some())).await;
+        }
+        self.registered(id).list()
+    }
+
+    /// Runs `call` (an OpenAI tool call) with assistant `id`'s registered
+    /// tool, under the same time budget as a request, and returns its
+    /// output; a failure is an output too (`{"error": …}`), for the model.
+    pub(crate) async fn call_tool(
+        &self,
+        id: &str,
+        call: &Value,
+        thread_id: Option<&str>,
+        hops: u32,
+    ) -> String {
+        let failed = |m: String| json!({"error": m}).to_string();
+        let (assistant, isolate) = {
+            let slots = self.slots();
+            let Some(slot) = slots.get(id) else {
+                return failed(format!("assistant '{id}' is not loaded"));
+            };
+            let i = slot.isolate.as_ref();
+            (
+                slot.assistant.clone(),
+                i.map(|i| (i.generation, i.clock.clone(), i.inbox.clone())),
+            )
+        };
+        let Some((generation, clock, inbox)) = isolate else {
+            return failed(format!("assistant '{id}' has no code to run tools"));
+        };
+        let req_id = format!("req_{}", uuid::Uuid::new_v4().simple());
+        let rx = self.inner.replies.register(&req_id, id, generation);
+        let event = jan_events::Event {
+            topic: assistant.topic(),
+            payload: json!({
+                "id": req_id, "type": "tool_call", "call_id": call["id"],
+                "name": call["function"]["name"], "arguments": call["function"]["arguments"],
+                "thread_id": thread_id,
+            }),
+            source: "host".into(),
+            hops: hops + 1,
+        };
+        if inbox.try_send(Arc::new(event)).is_err() {
+            self.inner.replies.forget(&req_id);
+            return failed(format!(
+                "assistant '{id}' is overloaded: its queue of events is full"
+            ));
+        }
+        let budget = Duration::from_millis(assistant.timeout_ms());
+        let answer = self.watch(id, generation, clock, req_id, rx, budget);
+        answer.text().await.unwrap_or_else(failed)
+    }
+
     /// The answer of an assistant without a handler: its first allowed
     /// model, with its instructions as the system message.
     fn default_answer(
@@ -607,54 +683,21 @@ impl Host {
         for (k, v) in ask.parameters.iter().filter(|(_, v)| !v.is_null()) {
             request[k] = v.clone();
         }
-        // The caller's function tools go to the model; a call it makes is
-        // the caller's to run (a run's `requires_action`).
-        let functions: Vec<Value> = ask
-            .tools
-            .iter()
-            .filter(|t| t["type"] == "function")
-            .cloned()
-            .collect();
-        if !functions.is_empty() {
-            request["tools"] = Value::Array(functions);
+        let registered = self.registered(&assistant.id);
+        let offered = tools::offered(&ask.tools, &registered.list());
+        if !offered.is_empty() {
+            request["tools"] = Value::Array(offered);
         }
         let request = models::apply_overrides(request, overrides.as_ref());
-        let provider = self.inner.provider.clone();
         let (tx, out) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let (dtx, mut drx) = mpsc::unbounded_channel::<String>();
-            let chat = provider.chat(request, Some(dtx));
-            tokio::pin!(chat);
-            let result = loop {
-                tokio::select! {
-                    d = drx.recv() => if let Some(d) = d { let _ = tx.send(Reply::Delta(d)); },
-                    r = &mut chat => break r,
-                    // Nobody is listening any more (a cancelled run, an
-                    // interrupted `jan run`): dropping the chat future
-                    // stops generation.
-                    _ = tx.closed() => return,
-                }
-            };
-            while let Ok(d) = drx.try_recv() {
-                let _ = tx.send(Reply::Delta(d));
-            }
-            let _ = tx.send(match result {
-                Ok(v) => {
-                    let message = &v["choices"][0]["message"];
-                    let text = message["content"].as_str().unwrap_or_default().to_string();
-                    if let Some(calls) = message["tool_calls"].as_array().filter(|c| !c.is_empty())
-                    {
-                        let _ = tx.send(Reply::ToolCalls(calls.clone()));
-                    }
-                    let _ = tx.send(Reply::Meta(v));
-                    Reply::Done(text)
-                }
-                Err(e) => Reply::Error {
-                    message: format!("{e:#}"),
-                    stack: String::new(),
-                },
-            });
-        });
+        let turn = turn::Turn {
+            host: self.clone(),
+            assistant: assistant.id.clone(),
+            registered,
+            thread_id: ask.thread_id.clone(),
+            hops: ask.hops,
+        };
+        tokio::spawn(turn.run(request, tx));
         Ok(Answer { rx: out })
     }
 }

@@ -25,6 +25,7 @@ const CORE_FACADE: &str = r#"const api = globalThis[Symbol.for("jan.core")];
 export const events = api.events;
 export const models = api.models;
 export const assistant = api.assistant;
+export const tools = api.tools;
 export default api;
 "#;
 

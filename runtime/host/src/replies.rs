@@ -18,6 +18,9 @@ pub enum Reply {
     /// `tool_calls`: `{id, type: "function", function: {name, arguments}}`,
     /// `arguments` a JSON string), sent before `Done`.
     ToolCalls(Vec<serde_json::Value>),
+    /// Calls to the assistant's registered tools that the host ran in the
+    /// turn loop, each with `function.output` filled in (one model round).
+    ToolsRan(Vec<serde_json::Value>),
     /// The whole text; the last message of a successful answer.
     Done(String),
     /// The request failed; the last message. `stack` is the JS stack trace,

@@ -130,7 +130,7 @@ events.on("assistant:streamer", (e: { messages: { content: string }[] }) =>
     while let Some(r) = a.next().await {
         match r {
             Reply::Delta(_) => deltas += 1,
-            Reply::Meta(_) | Reply::ToolCalls(_) => {}
+            Reply::Meta(_) | Reply::ToolCalls(_) | Reply::ToolsRan(_) => {}
             Reply::Done(t) => done = t,
             Reply::Error { message, .. } => panic!("{message}"),
         }
@@ -417,4 +417,52 @@ async fn the_default_answer_skips_embedding_models() {
     // All models are allowed; the first installed one is an embedding model.
     let answer = ask(&h, "bare", "hi").await.unwrap();
     assert_eq!(answer, "echo: hi [model: echo-1]");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tools_register_checks_names_and_schemas_and_unregisters() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = assistant(
+        t.path(),
+        "toolbox",
+        &[(
+            "src/index.js",
+            r#"import { events, tools } from "@janhq/core";
+const errors = [];
+for (const [name, spec, fn] of [
+  ["bad name", {}, () => 1],
+  ["ok", { parameters: "not a schema" }, () => 1],
+  ["ok", { description: 7 }, () => 1],
+  ["ok", {}, "not a function"],
+]) {
+  try { tools.register(name, spec, fn); } catch (e) { errors.push(e.constructor.name + ": " + e.message); }
+}
+const off = tools.register("add", { description: "Adds", parameters: { type: "object", properties: { a: { type: "number" } } } }, ({ a }) => a + 1);
+tools.register("keep", {}, () => "kept");
+off();
+events.on("assistant:toolbox", () => JSON.stringify({ errors, names: tools.list() }));"#,
+        )],
+    );
+    let h = host();
+    h.load(&dir).unwrap();
+    let got: serde_json::Value =
+        serde_json::from_str(&ask(&h, "toolbox", "x").await.unwrap()).unwrap();
+    let errors: Vec<&str> = got["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(
+        errors[0].starts_with("TypeError") && errors[0].contains("name"),
+        "{errors:?}"
+    );
+    assert!(errors[1].contains("parameters"), "{errors:?}");
+    assert!(errors[2].contains("description"), "{errors:?}");
+    assert!(errors[3].contains("fn must be a function"), "{errors:?}");
+    assert_eq!(got["names"], json!(["keep"]));
+    let listed = h.registered_tools("toolbox").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["function"]["name"], "keep");
 }

@@ -93,7 +93,21 @@ pub async fn list(
 #[utoipa::path(get, path = "/assistants/{id}", tag = "Assistants", summary = "Retrieve an assistant", params(("id" = String, Path, description = "Assistant id")), responses((status = 200, description = "The assistant", body = Object)))]
 pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let a = load(&s, &id)?;
-    Ok(Json(object(&a, || default_model(&s))))
+    let mut v = object(&a, || default_model(&s));
+    // The tools its code registered, after assistant.json's (the same list
+    // the model is offered on its turns).
+    let registered = s.host.registered_tools(&a.id).await;
+    if !registered.is_empty() {
+        let mut listed = v["tools"].as_array().cloned().unwrap_or_default();
+        listed.retain(|t| {
+            !registered
+                .iter()
+                .any(|r| r["function"]["name"] == t["function"]["name"])
+        });
+        listed.extend(registered);
+        v["tools"] = Value::Array(listed);
+    }
+    Ok(Json(v))
 }
 
 /// Checks the fields of a create or modify body.

@@ -102,8 +102,9 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
         .filter(|v| !v.is_null())
         .cloned()
         .unwrap_or(json!("auto"));
+    let registered = s.host.registered_tools(&assistant.id).await;
     let mut check = json!({
-        "tools": tools.as_array().into_iter().flatten().filter(|t| t["type"] == "function").collect::<Vec<_>>(),
+        "tools": jan_host::tools::offered(tools.as_array().map(Vec::as_slice).unwrap_or_default(), &registered),
         "tool_choice": tool_choice, "parallel_tool_calls": parallel,
     });
     if response_format != "auto" {
@@ -420,6 +421,16 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
                     }
                     Some(Reply::Meta(m)) => meta = m,
                     Some(Reply::ToolCalls(c)) => calls = c,
+                    // The assistant's own tools ran in the turn loop: a
+                    // completed tool_calls step records calls and outputs.
+                    Some(Reply::ToolsRan(ran)) => {
+                        let mut step = new_step(&snapshot, json!({"type": "tool_calls", "tool_calls": ran}));
+                        send(&events, "thread.run.step.created", &step);
+                        step["status"] = "completed".into();
+                        step["completed_at"] = now().into();
+                        let _ = s.store.put_step(&thread, &run_id, &step);
+                        send(&events, "thread.run.step.completed", &step);
+                    }
                     Some(Reply::Done(full)) => {
                         if text.is_empty() && !full.is_empty() {
                             reply.delta(&full);
