@@ -208,10 +208,28 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     Ok(Json(run).into_response())
 }
 
-/// Saves `run` with a new status and tells the stream and the bus.
+/// Saves `run` with a new status, under the thread's lock, and tells the
+/// stream and the bus. What clients may change while a run works is kept
+/// from the stored copy: its `metadata` (modify), and `cancelling` (cancel)
+/// until the run actually ends.
 fn set_status(s: &AppState, run: &mut Value, status: &str, events: &Events) {
-    run["status"] = status.into();
     let thread = run["thread_id"].as_str().unwrap_or_default().to_string();
+    s.store
+        .with_lock(&thread, || save_status(s, run, status, events));
+}
+
+/// [`set_status`] with the thread's lock already held.
+fn save_status(s: &AppState, run: &mut Value, status: &str, events: &Events) {
+    let thread = run["thread_id"].as_str().unwrap_or_default().to_string();
+    let id = run["id"].as_str().unwrap_or_default().to_string();
+    let mut status = status;
+    if let Ok(stored) = s.store.run(&thread, &id) {
+        run["metadata"] = stored["metadata"].clone();
+        if stored["status"] == "cancelling" && !is_terminal(status) {
+            status = "cancelling";
+        }
+    }
+    run["status"] = status.into();
     let _ = s.store.put_run(&thread, run);
     send(events, &format!("thread.run.{status}"), run);
     if is_terminal(status) || status == "requires_action" {
@@ -647,12 +665,25 @@ pub async fn cancel(
             s.store.put_steps(&thread, &id, &steps)?;
             run["required_action"] = Value::Null;
             run["cancelled_at"] = t.into();
-            set_status(&s, &mut run, "cancelled", &None);
+            save_status(&s, &mut run, "cancelled", &None);
             Ok(Json(run))
         });
     }
-    run["status"] = "cancelling".into();
-    s.store.put_run(&thread, &run)?;
+    let run = s.store.with_lock(&thread, || -> ApiResult<Value> {
+        let mut run = s.store.run(&thread, &id)?;
+        if is_terminal(run["status"].as_str().unwrap_or_default()) {
+            return Err(ApiError::invalid(
+                None,
+                format!(
+                    "Cannot cancel run with status '{}'.",
+                    run["status"].as_str().unwrap_or_default()
+                ),
+            ));
+        }
+        run["status"] = "cancelling".into();
+        s.store.put_run(&thread, &run)?;
+        Ok(run)
+    })?;
     if let Some(tx) = s.active.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
         let _ = tx.send(true);
     }

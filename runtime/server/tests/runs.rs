@@ -317,3 +317,27 @@ async fn assistants_show_their_grants_and_the_api_cannot_widen_them() {
     let (_, a) = call(&s, "GET", "/v1/assistants/granted", Value::Null).await;
     assert_eq!(a["permissions"]["read"], json!([]));
 }
+
+/// A client's metadata change while the run works survives the run's own
+/// status writes (they merge under the thread's lock).
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_modified_during_a_run_is_kept() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    let th = thread(&s, "long").await;
+    let (st, run) = start_run(&s, &th).await;
+    assert_eq!(st, StatusCode::OK, "{run}");
+    let id = run["id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (st, m) = call(
+        &s,
+        "POST",
+        &format!("/v1/threads/{th}/runs/{id}"),
+        json!({"metadata": {"tag": "kept"}}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let done = wait_terminal(&s, &th, id).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["metadata"], json!({"tag": "kept"}));
+}
