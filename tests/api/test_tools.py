@@ -178,13 +178,32 @@ def test_a_template_without_tools_still_gets_valid_calls(client):
     jsonschema.validate(json.loads(call.function.arguments), schema)
 
 
+def test_logprobs_with_alternatives(client):
+    r = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "What is the capital of France?"}],
+        temperature=0, max_tokens=8, logprobs=True, top_logprobs=3,
+    )
+    c = r.choices[0]
+    entries = c.logprobs.content
+    assert len(entries) == r.usage.completion_tokens
+    assert "".join(e.token for e in entries) == c.message.content
+    for e in entries:
+        assert e.logprob <= 0 and bytes(e.bytes).decode() == e.token
+        assert len(e.top_logprobs) == 3
+        assert [t.logprob for t in e.top_logprobs] == sorted((t.logprob for t in e.top_logprobs), reverse=True)
+        # Greedy: the chosen token is the most likely one.
+        assert e.top_logprobs[0].token == e.token and abs(e.top_logprobs[0].logprob - e.logprob) < 1e-6
+
+
 def test_unsupported_tool_parameters_are_refused(client):
     cases = [
         dict(tools=[WEATHER], tool_choice={"type": "function", "function": {"name": "nope"}}),
         dict(tools=[{"type": "web_search"}]),
         dict(tools=[tool("f", {"type": "object", "if": {}})], tool_choice="required"),
         dict(response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "if": {}}}}),
-        dict(logprobs=True),
+        dict(top_logprobs=30, logprobs=True),
+        dict(top_logprobs=2),
+        dict(logprobs=True, stream=True),
     ]
     for extra in cases:
         with pytest.raises(openai.BadRequestError) as e:

@@ -29,6 +29,9 @@ pub struct Params {
     pub repeat_last_n: usize,
     pub frequency_penalty: f32,
     pub presence_penalty: f32,
+    /// `logprobs: true`: record each token's log probability and this many
+    /// alternatives (`top_logprobs`, 0–20).
+    pub logprobs: Option<usize>,
 }
 
 impl Default for Params {
@@ -45,6 +48,7 @@ impl Default for Params {
             repeat_last_n: 64,
             frequency_penalty: 0.0,
             presence_penalty: 0.0,
+            logprobs: None,
         }
     }
 }
@@ -153,10 +157,19 @@ impl Params {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(bad("stop", "must be a string or a list of strings")),
         };
-        for k in ["logprobs", "top_logprobs"] {
-            if get(k).is_some_and(|v| v != &Value::Bool(false)) {
-                return Err(bad(k, "log probabilities are not supported yet"));
+        let top = match num("top_logprobs")? {
+            None => None,
+            Some(n) if (0.0..=20.0).contains(&n) && n.fract() == 0.0 => Some(n as usize),
+            Some(_) => return Err(bad("top_logprobs", "must be an integer from 0 to 20")),
+        };
+        match get("logprobs") {
+            None | Some(Value::Bool(false)) => {
+                if top.is_some() {
+                    return Err(bad("top_logprobs", "needs 'logprobs': true"));
+                }
             }
+            Some(Value::Bool(true)) => p.logprobs = Some(top.unwrap_or(0)),
+            Some(v) => return Err(bad("logprobs", format!("must be a boolean, got {v}"))),
         }
         if p.stop.len() > 4 {
             return Err(bad("stop", "at most 4 stop sequences"));
@@ -221,6 +234,45 @@ pub struct Generation {
     pub predicted_ms: f64,
     /// Time spent computing grammar masks (part of `predicted_ms`).
     pub mask_ms: f64,
+    /// With `logprobs`: one entry per generated token.
+    pub logprobs: Vec<TokenLogprob>,
+}
+
+/// A generated token's log probability under the model (the log-softmax
+/// of its logits, before penalties, temperature and grammar), and the most
+/// likely alternatives at that position.
+#[derive(Debug, Clone)]
+pub struct TokenLogprob {
+    pub id: u32,
+    pub logprob: f32,
+    pub top: Vec<(u32, f32)>,
+}
+
+/// Log-softmax of `logits` at `id`, and the `k` most likely tokens.
+fn logprob_of(logits: &[f32], id: u32, k: usize) -> TokenLogprob {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let lse = max + logits.iter().map(|l| (l - max).exp()).sum::<f32>().ln();
+    let mut top: Vec<(u32, f32)> = Vec::new();
+    if k > 0 {
+        let mut idx: Vec<u32> = (0..logits.len() as u32).collect();
+        let k = k.min(idx.len());
+        idx.select_nth_unstable_by(k - 1, |a, b| {
+            logits[*b as usize].total_cmp(&logits[*a as usize])
+        });
+        idx.truncate(k);
+        idx.sort_by(|a, b| logits[*b as usize].total_cmp(&logits[*a as usize]));
+        top = idx
+            .into_iter()
+            .map(|i| (i, logits[i as usize] - lse))
+            .collect();
+    }
+    TokenLogprob {
+        id,
+        logprob: logits
+            .get(id as usize)
+            .map_or(f32::NEG_INFINITY, |l| l - lse),
+        top,
+    }
 }
 
 /// The context is too small for the prompt.
@@ -286,6 +338,7 @@ impl Session {
         let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         let mut sampler = params.sampler();
+        let mut logprobs = Vec::new();
         let mut generated: Vec<u32> = Vec::new();
         let mut detok = Detok::new(tok);
         let mut text = String::new();
@@ -296,6 +349,10 @@ impl Session {
             if cancel.load(Ordering::Relaxed) {
                 break Finish::Cancelled;
             }
+            let raw = params
+                .logprobs
+                .map(|_| logits.to_vec1::<f32>())
+                .transpose()?;
             let mut penalized = self.penalize(logits, params, &generated)?;
             if let Some(c) = constraint.as_deref_mut() {
                 let mut l = penalized.to_vec1::<f32>()?;
@@ -310,6 +367,9 @@ impl Session {
                 break Finish::Stop;
             }
             generated.push(next);
+            if let (Some(raw), Some(k)) = (&raw, params.logprobs) {
+                logprobs.push(logprob_of(raw, next, k));
+            }
             if let Some(c) = constraint.as_deref_mut() {
                 c.accept(next)?;
             }
@@ -351,6 +411,7 @@ impl Session {
             prompt_ms,
             predicted_ms: decode_started.elapsed().as_secs_f64() * 1000.0,
             mask_ms: 0.0,
+            logprobs,
         })
     }
 
@@ -444,6 +505,24 @@ mod tests {
         );
         let e = Params::from_layers(&[&json!({"ignore_eos": "yes"})]).unwrap_err();
         assert_eq!(e.param, "ignore_eos");
+        let p = Params::from_layers(&[&json!({"logprobs": true, "top_logprobs": 3})]).unwrap();
+        assert_eq!(p.logprobs, Some(3));
+        for bad in [
+            json!({"top_logprobs": 2}),
+            json!({"logprobs": true, "top_logprobs": 21}),
+            json!({"logprobs": 1}),
+        ] {
+            assert!(Params::from_layers(&[&bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn logprobs_are_a_log_softmax_with_sorted_alternatives() {
+        let t = logprob_of(&[1.0, 3.0, 2.0, 0.0], 2, 2);
+        let lse = (1f32.exp() + 3f32.exp() + 2f32.exp() + 1.0).ln();
+        assert!((t.logprob - (2.0 - lse)).abs() < 1e-5);
+        assert_eq!(t.top.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(t.top[0].1 > t.top[1].1);
     }
 
     #[test]

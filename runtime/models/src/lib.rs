@@ -50,6 +50,8 @@ struct Loaded {
     n_vocab: usize,
     /// Built on the first constrained request.
     grammars: Option<constrain::Grammars>,
+    /// Each token's bytes, built on the first request with `logprobs`.
+    token_bytes: Option<Vec<Vec<u8>>>,
 }
 
 /// A generation read as an answer: its text and the calls in it.
@@ -57,6 +59,8 @@ struct Answer {
     generation: Generation,
     content: String,
     calls: Vec<tools::ToolCall>,
+    /// `choices[0].logprobs`: null, or `{content: [...], refusal: null}`.
+    logprobs: Value,
 }
 
 impl Loaded {
@@ -94,6 +98,7 @@ impl Loaded {
             session: Session::new(model),
             n_vocab,
             grammars: None,
+            token_bytes: None,
         })
     }
 
@@ -183,10 +188,36 @@ impl Loaded {
         if let Some(rest) = gate.as_ref().and_then(|g| g.rest(&content)) {
             on_delta(&rest);
         }
+        let logprobs = if params.logprobs.is_some() {
+            let bytes = self
+                .token_bytes
+                .get_or_insert_with(|| self.tok.token_bytes());
+            let entry = |id: u32, logprob: f32| {
+                let b = bytes
+                    .get(id as usize)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let b = b.strip_prefix(&[0xFF]).unwrap_or(b);
+                json!({"token": String::from_utf8_lossy(b), "logprob": logprob, "bytes": b})
+            };
+            let content: Vec<Value> = generation
+                .logprobs
+                .iter()
+                .map(|t| {
+                    let mut e = entry(t.id, t.logprob);
+                    e["top_logprobs"] = t.top.iter().map(|(id, l)| entry(*id, *l)).collect();
+                    e
+                })
+                .collect();
+            json!({"content": content, "refusal": null})
+        } else {
+            Value::Null
+        };
         Ok(Answer {
             generation,
             content,
             calls,
+            logprobs,
         })
     }
 }
@@ -398,7 +429,7 @@ fn completion(model: &str, answer: &Answer) -> Value {
         "choices": [{
             "index": 0,
             "message": message,
-            "logprobs": null,
+            "logprobs": answer.logprobs,
             "finish_reason": finish,
         }],
         "usage": {

@@ -126,7 +126,7 @@ fn engine_error(e: anyhow::Error) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
-#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `parallel_tool_calls`, `response_format` (`text`, `json_object`, `json_schema`: enforced by constrained decoding), `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `parallel_tool_calls`, `response_format` (`text`, `json_object`, `json_schema`: enforced by constrained decoding), `logprobs`/`top_logprobs` (not with `stream`), `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     validate(&body)?;
     let model = opt_str(&body, "model")?.unwrap_or_default();
@@ -144,6 +144,12 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
     jan_models::tools::Spec::from_request(&Value::Object(body.clone()))
         .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    if stream && body.get("logprobs") == Some(&Value::Bool(true)) {
+        return Err(ApiError::invalid(
+            Some("logprobs"),
+            "'logprobs' with 'stream' is not supported yet; ask without streaming",
+        ));
+    }
     let include_usage = body
         .get("stream_options")
         .and_then(|o| o.get("include_usage"))
