@@ -257,6 +257,8 @@ pub struct Engine {
     slots: Mutex<HashMap<String, Arc<Slot>>>,
     idle: Duration,
     reaper: std::sync::Once,
+    /// Generations running now (each holds its model's lock).
+    generating: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Engine {
@@ -268,6 +270,7 @@ impl Engine {
             slots: Mutex::default(),
             idle,
             reaper: std::sync::Once::new(),
+            generating: Arc::default(),
         })
     }
 
@@ -342,7 +345,18 @@ impl Engine {
         if entry.is_embedding() {
             anyhow::bail!("model '{id}' is an embedding model; use it for embeddings");
         }
+        let generating = self.generating.clone();
         let answer = tokio::task::spawn_blocking(move || -> anyhow::Result<Answer> {
+            // Counts this generation until the thread is done with it (a
+            // cancelled request's thread stops at the next token).
+            struct Running(Arc<std::sync::atomic::AtomicUsize>);
+            impl Drop for Running {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            generating.fetch_add(1, Ordering::SeqCst);
+            let _running = Running(generating);
             if !matches!(&*guard, Some((w, Held::Chat(_))) if *w == entry.weights) {
                 *guard = None;
                 let weights = entry.weights.clone();
@@ -515,6 +529,11 @@ impl provider::ModelProvider for Provider {
 }
 
 impl Engine {
+    /// How many generations are running now.
+    pub fn generating(&self) -> usize {
+        self.generating.load(Ordering::SeqCst)
+    }
+
     /// Is `id` loaded in memory now?
     pub fn is_loaded(&self, id: &str) -> bool {
         self.slots
