@@ -423,3 +423,40 @@ events.on("assistant:probe", async () => {
     assert_eq!(got["closer"], true);
     assert!(got["city"].as_str().unwrap().contains("Paris"), "{got}");
 }
+
+/// `jan run` on an assistant whose code registers tools: the model calls
+/// one, the host runs it, and the answer uses its result.
+#[test]
+fn run_uses_tools_registered_in_assistant_code() {
+    let qwen = repo().join(".cache/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
+    assert!(
+        qwen.is_file(),
+        "{} is missing: run tests/get-models.sh",
+        qwen.display()
+    );
+    let data = tempfile::tempdir().unwrap();
+    let out = jan(
+        data.path(),
+        &["models", "import", qwen.to_str().unwrap(), "--link"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dir = repo().join("tests/assistants/weather-tools");
+    let out = jan(
+        data.path(),
+        &[
+            "run",
+            dir.to_str().unwrap(),
+            "--prompt",
+            "What is the weather in Paris?",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("[tool get_weather(") && err.contains("\"temperature_c\":14"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).contains("14"), "{}", text(&out.stdout));
+}
