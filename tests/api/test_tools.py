@@ -171,8 +171,9 @@ def test_a_template_without_tools_still_gets_valid_calls(client):
     prompt, schema = SCHEMAS["set_thermostat"]
     r = client.chat.completions.create(
         model=MODEL, messages=[{"role": "user", "content": prompt}], tools=[tool("set_thermostat", schema)],
-        tool_choice="required", temperature=0, max_tokens=60,
+        tool_choice="required", parallel_tool_calls=False, temperature=0, max_tokens=60,
     )
+    assert len(r.choices[0].message.tool_calls) == 1
     call = r.choices[0].message.tool_calls[0]
     assert r.choices[0].finish_reason == "tool_calls"
     jsonschema.validate(json.loads(call.function.arguments), schema)
@@ -204,11 +205,20 @@ def test_unsupported_tool_parameters_are_refused(client):
         dict(top_logprobs=30, logprobs=True),
         dict(top_logprobs=2),
         dict(logprobs=True, stream=True),
+        dict(extra_body={"functions": [{"name": "f"}]}),
     ]
     for extra in cases:
         with pytest.raises(openai.BadRequestError) as e:
             client.chat.completions.create(model=QWEN, messages=[{"role": "user", "content": "hi"}], **extra)
         assert e.value.body["param"], extra
+    for history in (
+        [{"role": "assistant", "content": None, "tool_calls": ["x"]}],
+        [{"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": {}}}]}],
+        [{"role": "tool", "content": "42"}],
+    ):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.chat.completions.create(model=QWEN, messages=[{"role": "user", "content": "hi"}, *history])
+        assert e.value.body["param"].startswith("messages[1]"), e.value.body
 
 
 def test_a_run_with_a_client_function_waits_for_its_output(client):

@@ -53,6 +53,11 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// Is `id` a valid assistant (or model, thread…) id? `[A-Za-z0-9_-]{1,64}`:
 /// ids become folder names, so anything that could escape a folder is refused.
+/// Event sources that are jan itself: no assistant may take these ids (an
+/// assistant's events carry its id as their source, and the host's
+/// requests and tool calls are told apart by theirs).
+pub const RESERVED_IDS: &[&str] = &["host", "api", "cli"];
+
 pub fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
@@ -315,6 +320,14 @@ impl Assistant {
                 path,
                 message: format!(
                     "field `id`: {id:?} is not a valid id (1 to 64 of A-Z, a-z, 0-9, '_', '-')"
+                ),
+            });
+        }
+        if RESERVED_IDS.contains(&id.as_str()) {
+            return Err(LoadError::Invalid {
+                path,
+                message: format!(
+                    "field `id`: {id:?} is reserved (events from {RESERVED_IDS:?} come from jan itself); rename the folder or set another `id`"
                 ),
             });
         }
@@ -659,5 +672,11 @@ mod tests {
             assert!(err.contains("field `id`"), "{id}: {err}");
         }
         assert!(valid_id("asst_abc-123"));
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("host");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("assistant.json"), "{}").unwrap();
+        let err = Assistant::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("reserved"), "{err}");
     }
 }

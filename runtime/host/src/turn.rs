@@ -28,6 +28,8 @@ impl Turn {
     pub async fn run(self, mut request: Value, tx: mpsc::UnboundedSender<Reply>) {
         let provider = self.host.provider().clone();
         let mut usage = [0u64; 2];
+        // The text of every round, as streamed: the turn's whole answer.
+        let mut said = String::new();
         for round in 0..MAX_ROUNDS {
             let (dtx, mut drx) = mpsc::unbounded_channel::<String>();
             let chat = provider.chat(request.clone(), Some(dtx));
@@ -63,6 +65,7 @@ impl Turn {
             done["usage"]["total_tokens"] = (usage[0] + usage[1]).into();
             let message = done["choices"][0]["message"].clone();
             let text = message["content"].as_str().unwrap_or_default().to_string();
+            said.push_str(&text);
             let calls = message["tool_calls"]
                 .as_array()
                 .cloned()
@@ -75,6 +78,10 @@ impl Turn {
                 let mut ran = Vec::new();
                 let mut outputs = Vec::new();
                 for call in &ours {
+                    // Nobody waits for this turn any more: run nothing else.
+                    if tx.is_closed() {
+                        return;
+                    }
                     let output = self
                         .host
                         .call_tool(&self.assistant, call, self.thread_id.as_deref(), self.hops)
@@ -111,7 +118,7 @@ impl Turn {
                 return;
             }
             let _ = tx.send(Reply::Meta(done));
-            let _ = tx.send(Reply::Done(text));
+            let _ = tx.send(Reply::Done(said));
             return;
         }
     }

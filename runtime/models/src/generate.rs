@@ -253,7 +253,7 @@ fn logprob_of(logits: &[f32], id: u32, k: usize) -> TokenLogprob {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let lse = max + logits.iter().map(|l| (l - max).exp()).sum::<f32>().ln();
     let mut top: Vec<(u32, f32)> = Vec::new();
-    if k > 0 {
+    if k > 0 && !logits.is_empty() {
         let mut idx: Vec<u32> = (0..logits.len() as u32).collect();
         let k = k.min(idx.len());
         idx.select_nth_unstable_by(k - 1, |a, b| {
@@ -368,7 +368,7 @@ impl Session {
             }
             generated.push(next);
             if let (Some(raw), Some(k)) = (&raw, params.logprobs) {
-                logprobs.push(logprob_of(raw, next, k));
+                logprobs.push((text.len(), logprob_of(raw, next, k)));
             }
             if let Some(c) = constraint.as_deref_mut() {
                 c.accept(next)?;
@@ -401,6 +401,12 @@ impl Session {
         if text.len() > sent {
             on_delta(&text[sent..]);
         }
+        // Tokens whose text a stop string cut off are not in the answer.
+        let logprobs = logprobs
+            .into_iter()
+            .filter(|(start, _)| *start < text.len())
+            .map(|(_, t)| t)
+            .collect();
         Ok(Generation {
             text,
             finish,

@@ -116,12 +116,17 @@ impl Loaded {
             .as_array()
             .context("messages: must be a list")?;
         let tool_list = spec.template_tools();
-        let generic = tool_list.is_some() && !self.template_takes_tools;
+        // A template that does not take tools gets them (and any calls and
+        // results in the history) as the generic prompt's text.
+        let has_tool_turns = messages
+            .iter()
+            .any(|m| m["role"] == "tool" || m.get("tool_calls").is_some_and(|c| !c.is_null()));
+        let generic = !self.template_takes_tools && (tool_list.is_some() || has_tool_turns);
         let mut messages: Vec<Value> = tools::template_messages(messages, generic)
             .iter()
             .map(text_message)
             .collect();
-        if generic && let Some(list) = &tool_list {
+        if let (true, Some(list)) = (generic, &tool_list) {
             let prompt = tools::generic_prompt(list);
             match messages.first_mut() {
                 Some(m) if m["role"] == "system" => {
@@ -426,7 +431,11 @@ fn completion(model: &str, answer: &Answer) -> Value {
             message["content"] = Value::Null;
         }
         message["tool_calls"] = answer.calls.iter().map(|c| c.to_json()).collect();
-        finish = "tool_calls";
+        // Cut short by max_tokens, it stays `length` (a later call may be
+        // missing).
+        if g.finish != generate::Finish::Length {
+            finish = "tool_calls";
+        }
     }
     let per_s = |n: usize, ms: f64| {
         if ms > 0.0 {

@@ -212,25 +212,31 @@ impl Spec {
             parallel,
             format,
         };
-        // Check every schema the grammar would use, so the error names it.
+        // Check every schema the grammar would use, so the error names it,
+        // then the grammar itself.
         if let Format::JsonSchema { schema } = &spec.format {
-            constrain::check(&TopLevelGrammar::from_json_schema(schema.clone())).map_err(|e| {
+            constrain::check(&TopLevelGrammar::from_json_schema(bounded(schema))).map_err(|e| {
                 bad(
                     "response_format.json_schema.schema",
                     format!("cannot be enforced: {e}"),
                 )
             })?;
         }
-        if spec.forces_call() {
+        if spec.grammar().is_some() && spec.reads_calls() {
             for (i, t) in spec.tools.iter().enumerate() {
-                constrain::check(&TopLevelGrammar::from_json_schema(t.parameters.clone()))
-                    .map_err(|e| {
-                        bad(
-                            format!("tools[{i}].function.parameters"),
-                            format!("cannot be enforced: {e}"),
-                        )
-                    })?;
+                if spec.constrained_tools().iter().any(|c| c.name == t.name) {
+                    constrain::check(&TopLevelGrammar::from_json_schema(bounded(&t.parameters)))
+                        .map_err(|e| {
+                            bad(
+                                format!("tools[{i}].function.parameters"),
+                                format!("cannot be enforced: {e}"),
+                            )
+                        })?;
+                }
             }
+        }
+        if let Some(g) = spec.grammar() {
+            constrain::check(&g).map_err(|e| bad("tools", format!("cannot be enforced: {e}")))?;
         }
         Ok(spec)
     }
@@ -280,37 +286,38 @@ impl Spec {
     pub fn grammar(&self) -> Option<TopLevelGrammar> {
         let answer = match &self.format {
             Format::Text => None,
-            Format::JsonObject => Some(json!({"type": "object"})),
-            Format::JsonSchema { schema } => Some(schema.clone()),
+            Format::JsonObject => Some(bounded(&json!({"type": "object"}))),
+            Format::JsonSchema { schema } => Some(bounded(schema)),
         };
         let calls = || {
-            let tools: Vec<&Tool> = match &self.choice {
-                Choice::Named(n) => self.tools.iter().filter(|t| &t.name == n).collect(),
-                _ => self.tools.iter().collect(),
-            };
-            let bodies: Vec<Value> = tools
+            // One rule per tool: its parameters are the root of their own
+            // `%json` (so `#/$defs/…` references resolve in them).
+            let rules: Vec<String> = self
+                .constrained_tools()
                 .iter()
-                .map(|t| {
-                    json!({
-                        "type": "object",
-                        "properties": {"name": {"const": t.name}, "arguments": t.parameters},
-                        "required": ["name", "arguments"],
-                        "additionalProperties": false,
-                    })
+                .enumerate()
+                .map(|(i, t)| {
+                    let head = serde_json::to_string(&format!(
+                        "<tool_call>\n{{\"name\": \"{}\", \"arguments\": ",
+                        t.name
+                    ))
+                    .unwrap_or_default();
+                    format!(
+                        "call{i}: {head} %json {} \"}}\\n</tool_call>\"\n",
+                        bounded(&t.parameters)
+                    )
                 })
                 .collect();
-            let body = if bodies.len() == 1 {
-                bodies[0].clone()
-            } else {
-                json!({"anyOf": bodies})
-            };
+            let names: Vec<String> = (0..rules.len()).map(|i| format!("call{i}")).collect();
             let more = if self.parallel {
                 " (\"\\n\" call)*"
             } else {
                 ""
             };
             format!(
-                "calls: call{more}\ncall: \"<tool_call>\\n\" %json {body} \"\\n</tool_call>\"\n"
+                "calls: call{more}\ncall: {}\n{}",
+                names.join(" | "),
+                rules.concat()
             )
         };
         let lark = match (self.forces_call(), self.reads_calls(), answer) {
@@ -324,6 +331,15 @@ impl Spec {
         Some(TopLevelGrammar::from_lark(lark))
     }
 
+    /// The tools a grammar may call: the named one, or all offered.
+    fn constrained_tools(&self) -> Vec<&Tool> {
+        match &self.choice {
+            Choice::Named(n) => self.tools.iter().filter(|t| &t.name == n).collect(),
+            Choice::None => Vec::new(),
+            _ => self.tools.iter().collect(),
+        }
+    }
+
     /// Splits what the model wrote into text and calls.
     pub fn parse(&self, text: &str) -> (String, Vec<ToolCall>) {
         if !self.reads_calls() {
@@ -335,6 +351,20 @@ impl Spec {
         }
         calls
     }
+}
+
+/// `schema` with whitespace between JSON tokens bounded (llguidance's
+/// `x-guidance`): a small model may otherwise pad with spaces until the
+/// context is full.
+fn bounded(schema: &Value) -> Value {
+    let mut s = schema.clone();
+    if let Some(o) = s.as_object_mut() {
+        o.insert(
+            "x-guidance".into(),
+            json!({"whitespace_pattern": "[\\x20\\x0A\\x0D\\x09]{1,16}"}),
+        );
+    }
+    s
 }
 
 fn parse_tool(i: usize, t: &Value) -> Result<Tool, BadParam> {
@@ -418,6 +448,7 @@ pub fn template_messages(messages: &[Value], generic: bool) -> Vec<Value> {
             if let Some(calls) = calls {
                 let calls: Vec<Value> = calls
                     .into_iter()
+                    .filter(|c| c.is_object() && c["function"].is_object())
                     .map(|mut c| {
                         if let Some(Value::String(a)) = c["function"].get("arguments")
                             && let Ok(v) = serde_json::from_str::<Value>(a)
@@ -476,10 +507,10 @@ pub fn parse_calls(text: &str, tools: &[Tool]) -> (String, Vec<ToolCall>) {
         let calls = match opener {
             "<tool_call>" => tagged(rest, tools),
             "[TOOL_CALLS]" => mistral(&rest[opener.len()..], tools),
-            _ => rest[opener.len()..]
-                .split(';')
-                .filter_map(|s| serde_json::from_str::<Value>(s.trim()).ok())
-                .filter_map(|v| call_from(&v, tools, false))
+            // Llama 3.x: one or more JSON objects, maybe `;`-separated.
+            _ => json_values(&rest[opener.len()..])
+                .iter()
+                .filter_map(|v| call_from(v, tools, false))
                 .collect(),
         };
         return if calls.is_empty() {
@@ -547,6 +578,22 @@ fn mistral(text: &str, tools: &[Tool]) -> Vec<ToolCall> {
         .collect()
 }
 
+/// JSON values one after another, separated by whitespace or `;`.
+fn json_values(mut text: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    loop {
+        text = text.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
+        let mut it = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        match it.next() {
+            Some(Ok(v)) => {
+                out.push(v);
+                text = &text[it.byte_offset()..];
+            }
+            _ => return out,
+        }
+    }
+}
+
 /// The first JSON value at the start of `text`.
 fn first_json(text: &str) -> Option<Value> {
     serde_json::Deserializer::from_str(text)
@@ -574,7 +621,7 @@ fn call_from(v: &Value, tools: &[Tool], strict: bool) -> Option<ToolCall> {
     }
     if strict {
         let ordered = in_schema_order(&args, &tool.parameters);
-        let grammar = TopLevelGrammar::from_json_schema(tool.parameters.clone());
+        let grammar = TopLevelGrammar::from_json_schema(bounded(&tool.parameters));
         if !constrain::accepts(&grammar, &ordered.to_string()) {
             return None;
         }
@@ -708,6 +755,7 @@ mod tests {
             "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}",
             "```json\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n```",
             "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}",
+            "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\", \"note\": \"a;b\"}}",
             "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]",
             "[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Paris\"}",
         ];
@@ -715,10 +763,8 @@ mod tests {
             let (_, calls) = parse_calls(c, &tools);
             assert_eq!(calls.len(), 1, "{c}");
             assert_eq!(calls[0].name, "get_weather");
-            assert_eq!(
-                serde_json::from_str::<Value>(&calls[0].arguments).unwrap(),
-                json!({"city": "Paris"})
-            );
+            let args = serde_json::from_str::<Value>(&calls[0].arguments).unwrap();
+            assert_eq!(args["city"], "Paris");
         }
         let (content, calls) = parse_calls(cases[1], &tools);
         assert_eq!(content, "Let me check.");
@@ -727,6 +773,8 @@ mod tests {
 
     #[test]
     fn several_calls_in_one_turn() {
+        let llama = "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\"}}; {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Rome\"}}";
+        assert_eq!(parse_calls(llama, &weather()).1.len(), 2);
         let text = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Rome\"}}\n</tool_call>";
         let (_, calls) = parse_calls(text, &weather());
         assert_eq!(calls.len(), 2);
@@ -823,5 +871,50 @@ mod tests {
         let mut g = Gate::new();
         assert_eq!(g.push(" {\"name\""), None);
         assert_eq!(g.rest("{\"a\": 1}"), Some("{\"a\": 1}".into()));
+    }
+}
+
+#[cfg(test)]
+mod grammar_tests {
+    use super::*;
+
+    #[test]
+    fn each_tool_schema_is_its_own_root_so_defs_resolve() {
+        let params = json!({
+            "$defs": {"P": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}},
+            "type": "object", "properties": {"p": {"$ref": "#/$defs/P"}}, "required": ["p"],
+        });
+        let s = Spec::from_request(&json!({
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": params}},
+                      {"type": "function", "function": {"name": "g"}}],
+            "tool_choice": "required",
+        }))
+        .unwrap();
+        let g = s.grammar().unwrap();
+        assert!(constrain::accepts(
+            &g,
+            "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"p\": {\"n\": 3}}}\n</tool_call>"
+        ));
+        assert!(!constrain::accepts(
+            &g,
+            "<tool_call>\n{\"name\": \"f\", \"arguments\": {\"p\": {\"n\": \"x\"}}}\n</tool_call>"
+        ));
+        // Whitespace between JSON tokens is bounded.
+        let spaces = " ".repeat(40);
+        assert!(!constrain::accepts(
+            &g,
+            &format!("<tool_call>\n{{\"name\": \"g\", \"arguments\": {{{spaces}}}}}\n</tool_call>")
+        ));
+    }
+
+    #[test]
+    fn an_unenforceable_tool_schema_is_refused_whenever_a_grammar_uses_it() {
+        let t = json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "if": {}}}}]);
+        let e =
+            Spec::from_request(&json!({"tools": t, "response_format": {"type": "json_object"}}))
+                .unwrap_err();
+        assert_eq!(e.param, "tools[0].function.parameters");
+        // Unconstrained (auto, text answers), it is only shown to the model.
+        assert!(Spec::from_request(&json!({"tools": t})).is_ok());
     }
 }

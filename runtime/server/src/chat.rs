@@ -94,6 +94,30 @@ fn validate(body: &Map<String, Value>) -> ApiResult<()> {
                 format!("'{param}.role' must be one of {ROLES:?}"),
             ));
         }
+        if let Some(calls) = m.get("tool_calls").filter(|c| !c.is_null()) {
+            let ok = role == "assistant"
+                && calls.as_array().is_some_and(|a| {
+                    a.iter().all(|c| {
+                        c["id"].is_string()
+                            && c["function"]["name"].is_string()
+                            && c["function"]["arguments"].is_string()
+                    })
+                });
+            if !ok {
+                return Err(ApiError::invalid(
+                    Some(&format!("{param}.tool_calls")),
+                    format!(
+                        "'{param}.tool_calls' must be an assistant message's list of {{id, type: 'function', function: {{name, arguments}}}} with 'arguments' a JSON string"
+                    ),
+                ));
+            }
+        }
+        if role == "tool" && !m["tool_call_id"].is_string() {
+            return Err(ApiError::invalid(
+                Some(&format!("{param}.tool_call_id")),
+                format!("'{param}.tool_call_id' is required for a tool message"),
+            ));
+        }
         match m.get("content") {
             Some(Value::String(_)) | Some(Value::Array(_)) => {}
             None | Some(Value::Null) if role == "assistant" => {}
@@ -103,6 +127,16 @@ fn validate(body: &Map<String, Value>) -> ApiResult<()> {
                     format!("'{param}.content' must be a string or an array of content parts"),
                 ));
             }
+        }
+    }
+    for k in ["functions", "function_call"] {
+        if body.get(k).is_some_and(|v| !v.is_null()) {
+            return Err(ApiError::invalid(
+                Some(k),
+                format!(
+                    "'{k}' (the deprecated function-calling API) is not supported; use 'tools' and 'tool_choice'"
+                ),
+            ));
         }
     }
     if let Some(n) = body.get("n").filter(|v| !v.is_null())

@@ -100,6 +100,7 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     let response_format = body
         .get("response_format")
         .filter(|v| !v.is_null())
+        .or_else(|| resolved.get("response_format").filter(|v| !v.is_null()))
         .cloned()
         .unwrap_or(json!("auto"));
     let registered = s.host.registered_tools(&assistant.id).await;
@@ -225,7 +226,26 @@ fn save_status(s: &AppState, run: &mut Value, status: &str, events: &Events) {
     let mut status = status;
     if let Ok(stored) = s.store.run(&thread, &id) {
         run["metadata"] = stored["metadata"].clone();
-        if stored["status"] == "cancelling" && !is_terminal(status) {
+        let was = stored["status"].as_str().unwrap_or_default();
+        if is_terminal(was) && !is_terminal(status) {
+            // Ended meanwhile (a cancel while it waited for outputs).
+            *run = stored;
+            return;
+        }
+        if was == "cancelling" && status == "requires_action" {
+            // Cancelled as it stopped to wait: nothing is left to run.
+            status = "cancelled";
+            run["required_action"] = Value::Null;
+            run["expires_at"] = Value::Null;
+            run["cancelled_at"] = now().into();
+            if let Ok(mut steps) = s.store.steps(&thread, &id) {
+                for st in steps.iter_mut().filter(|st| st["status"] == "in_progress") {
+                    st["status"] = "cancelled".into();
+                    st["cancelled_at"] = now().into();
+                }
+                let _ = s.store.put_steps(&thread, &id, &steps);
+            }
+        } else if was == "cancelling" && !is_terminal(status) {
             status = "cancelling";
         }
     }
@@ -645,7 +665,7 @@ pub async fn cancel(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let mut run = s.store.run(&thread, &id)?;
+    let run = s.store.run(&thread, &id)?;
     let status = run["status"].as_str().unwrap_or_default().to_string();
     if is_terminal(&status) || status == "cancelling" {
         return Err(ApiError::invalid(
@@ -656,6 +676,17 @@ pub async fn cancel(
     if status == "requires_action" {
         // Nothing runs while the run waits for tool outputs: it ends now.
         return s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
+            // Outputs may have been submitted since the read above.
+            let mut run = s.store.run(&thread, &id)?;
+            if run["status"] != "requires_action" {
+                return Err(ApiError::invalid(
+                    None,
+                    format!(
+                        "Cannot cancel run with status '{}'.",
+                        run["status"].as_str().unwrap_or_default()
+                    ),
+                ));
+            }
             let t = now();
             let mut steps = s.store.steps(&thread, &id)?;
             for st in steps.iter_mut().filter(|st| st["status"] == "in_progress") {
