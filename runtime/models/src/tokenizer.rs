@@ -76,7 +76,12 @@ impl Tok {
         let mut control: std::collections::HashSet<u32> = types
             .iter()
             .enumerate()
-            .filter(|(_, t)| **t == CONTROL)
+            .filter(|(i, t)| {
+                **t == CONTROL
+                    && !tokens
+                        .get(*i)
+                        .is_some_and(|s| TOOL_MARKERS.contains(&s.as_str()))
+            })
             .map(|(i, _)| i as u32)
             .collect();
         control.extend(
@@ -214,11 +219,20 @@ fn from_gguf(meta: &Meta) -> anyhow::Result<Tokenizer> {
     };
     // Control (3) and user-defined (4) tokens are matched whole in text;
     // user-defined ones (Qwen's `<tool_call>`) are text when decoded.
+    // Tool-call markers stay in the text even where the vocabulary marks
+    // them as control tokens (Llama 3.1's `<|python_tag|>`, Mistral's
+    // `[TOOL_CALLS]`): the call parser reads them.
     let added = |kind: i64| -> Vec<AddedToken> {
         tokens
             .iter()
             .zip(types.iter())
-            .filter(|(_, t)| **t == kind)
+            .filter(|(s, t)| {
+                let marker = TOOL_MARKERS.contains(&s.as_str());
+                match kind {
+                    CONTROL => **t == CONTROL && !marker,
+                    _ => **t == USER_DEFINED || (**t == CONTROL && marker),
+                }
+            })
             .map(|(s, _)| AddedToken::from(s.clone(), kind == CONTROL))
             .collect()
     };
@@ -233,6 +247,16 @@ fn from_gguf(meta: &Meta) -> anyhow::Result<Tokenizer> {
 const NORMAL: i64 = 1;
 const CONTROL: i64 = 3;
 const USER_DEFINED: i64 = 4;
+
+/// Tokens that open or delimit tool calls in common chat formats.
+const TOOL_MARKERS: &[&str] = &[
+    "<tool_call>",
+    "</tool_call>",
+    "<|python_tag|>",
+    "[TOOL_CALLS]",
+    "[ARGS]",
+    "[CALL_ID]",
+];
 
 /// GPT-2's byte-level alphabet: the printable character each byte is
 /// written as in a byte-level BPE vocabulary.

@@ -175,8 +175,7 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
     // a bad request.
     jan_models::generate::Params::from_layers(&[&Value::Object(body.clone())])
         .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
-    jan_models::tools::Spec::from_request(&Value::Object(body.clone()))
-        .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
+    crate::check_tools(Value::Object(body.clone())).await?;
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     if stream && body.get("logprobs") == Some(&Value::Bool(true)) {
         return Err(ApiError::invalid(

@@ -229,3 +229,14 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests in flight");
 }
+
+/// Checks a request's `tools`, `tool_choice`, `parallel_tool_calls` and
+/// `response_format` (grammars included) off the async workers: compiling
+/// a client's schemas is CPU work.
+pub(crate) async fn check_tools(request: Value) -> error::ApiResult<()> {
+    tokio::task::spawn_blocking(move || jan_models::tools::Spec::from_request(&request))
+        .await
+        .map_err(|e| error::ApiError::internal(e.to_string()))?
+        .map(|_| ())
+        .map_err(|b| error::ApiError::invalid(Some(&b.param), b.to_string()))
+}

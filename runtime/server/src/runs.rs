@@ -111,8 +111,7 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     if response_format != "auto" {
         check["response_format"] = response_format.clone();
     }
-    jan_models::tools::Spec::from_request(&check)
-        .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
+    crate::check_tools(check).await?;
     let meta = metadata(&body)?.unwrap_or(json!({}));
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let model = opt_str(&body, "model")?
