@@ -466,3 +466,75 @@ events.on("assistant:toolbox", () => JSON.stringify({ errors, names: tools.list(
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["function"]["name"], "keep");
 }
+
+/// A model that calls the first offered tool, every time (fault injection
+/// for the turn loop: the real-model path is in tests/api/test_tools.py).
+struct AlwaysCalls;
+
+impl jan_host::ModelProvider for AlwaysCalls {
+    fn list(&self) -> Vec<serde_json::Value> {
+        vec![json!({"id": "caller", "object": "model"})]
+    }
+
+    fn chat(
+        &self,
+        request: serde_json::Value,
+        _: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    ) -> jan_host::models::BoxFuture<anyhow::Result<serde_json::Value>> {
+        Box::pin(async move {
+            let name = request["tools"][0]["function"]["name"].clone();
+            let seen = request["messages"].as_array().map_or(0, Vec::len);
+            Ok(json!({
+                "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                    "role": "assistant", "content": "",
+                    "tool_calls": [{"id": format!("call_{seen}"), "type": "function",
+                                    "function": {"name": name, "arguments": "{\"n\": 1}"}}]}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }))
+        })
+    }
+
+    fn embed(
+        &self,
+        _: String,
+        _: Vec<String>,
+    ) -> jan_host::models::BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_turn_loop_runs_registered_tools_privately_and_stops_after_its_round_limit() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = assistant(
+        t.path(),
+        "looper",
+        &[(
+            "src/index.js",
+            r#"import { tools } from "@janhq/core";
+let calls = 0;
+tools.register("ping", { parameters: { type: "object", properties: { n: { type: "number" } } } }, ({ n }) => ({ calls: (calls += n) }));"#,
+        )],
+    );
+    let h = jan_host::Host::new(jan_events::Bus::new(), std::sync::Arc::new(AlwaysCalls));
+    let mut watcher = h.bus().subscribe("watcher", Pattern::new("*"));
+    h.load(&dir).unwrap();
+    let mut answer = h.ask("looper", user("go")).await.unwrap();
+    let mut outputs = Vec::new();
+    let error = loop {
+        match answer.next().await.unwrap() {
+            Reply::ToolsRan(ran) => outputs.push(ran[0]["function"]["output"].clone()),
+            Reply::Error { message, .. } => break message,
+            Reply::Done(t) => panic!("answered {t:?}"),
+            _ => {}
+        }
+    };
+    assert!(error.contains("called tools 8 times"), "{error}");
+    assert_eq!(outputs.len(), 8);
+    assert_eq!(outputs[7], json!("{\"calls\":8}"));
+    // The calls went to the isolate directly: nothing about them is on
+    // the bus for others to see.
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(200), watcher.recv()).await {
+        assert_ne!(e.payload["type"], "tool_call", "{:?}", e.payload);
+    }
+}
