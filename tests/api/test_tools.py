@@ -88,6 +88,27 @@ def test_required_and_named_choices_give_calls_that_match_the_schema(client, nam
             jsonschema.validate(args, SCHEMAS[call.function.name][1])
 
 
+def test_forced_calls_ignore_stop_strings_and_a_cut_call_is_not_text(client):
+    prompt, schema = SCHEMAS["set_thermostat"]
+    tools = [tool("set_thermostat", schema)]
+    messages = [{"role": "user", "content": prompt}]
+    r = client.chat.completions.create(model=QWEN, messages=messages, tools=tools, tool_choice="required", stop=["\n"], temperature=0, max_tokens=60)
+    assert r.choices[0].finish_reason == "tool_calls" and r.choices[0].message.tool_calls
+    r = client.chat.completions.create(model=QWEN, messages=messages, tools=tools, tool_choice="required", temperature=0, max_tokens=6)
+    assert r.choices[0].finish_reason == "length"
+    assert not r.choices[0].message.content and not r.choices[0].message.tool_calls
+
+
+def test_assistants_with_bad_tools_are_refused_when_created(client):
+    for tools, param in (
+        ([{"type": "function", "function": {"name": "get weather"}}], "tools[0].function.name"),
+        ([{"type": "code_interpreter"}, {"type": "function", "function": {"name": "f", "parameters": {"type": "bogus"}}}], "tools[1].function.parameters"),
+    ):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.beta.assistants.create(model=QWEN, tools=tools)
+        assert e.value.body["param"] == param, e.value.body
+
+
 def test_auto_calls_the_weather_tool_and_the_result_comes_back(client):
     messages = [{"role": "user", "content": "What is the weather in Paris?"}]
     r = client.chat.completions.create(model=QWEN, messages=messages, tools=[WEATHER], temperature=0, max_tokens=60)
@@ -206,6 +227,8 @@ def test_unsupported_tool_parameters_are_refused(client):
         dict(top_logprobs=2),
         dict(logprobs=True, stream=True),
         dict(extra_body={"functions": [{"name": "f"}]}),
+        dict(extra_body={"stream": "yes"}),
+        dict(tools=[tool("f", {"type": "array"})]),
     ]
     for extra in cases:
         with pytest.raises(openai.BadRequestError) as e:
@@ -215,6 +238,7 @@ def test_unsupported_tool_parameters_are_refused(client):
         [{"role": "assistant", "content": None, "tool_calls": ["x"]}],
         [{"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": {}}}]}],
         [{"role": "tool", "content": "42"}],
+        [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x/y.png"}}]}],
     ):
         with pytest.raises(openai.BadRequestError) as e:
             client.chat.completions.create(model=QWEN, messages=[{"role": "user", "content": "hi"}, *history])
@@ -230,6 +254,8 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
     assert run.status == "requires_action", run.last_error
     call = run.required_action.submit_tool_outputs.tool_calls[0]
     assert call.function.name == "get_weather" and json.loads(call.function.arguments)["city"] == "Paris"
+    with pytest.raises(openai.BadRequestError):
+        client.beta.threads.messages.create(thread.id, role="user", content="while it waits")
     run = client.beta.threads.runs.submit_tool_outputs_and_poll(
         run_id=run.id, thread_id=thread.id,
         tool_outputs=[{"tool_call_id": call.id, "output": '{"temperature_c": 14, "sky": "rain"}'}], poll_interval_ms=100,

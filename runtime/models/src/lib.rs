@@ -110,8 +110,12 @@ impl Loaded {
         cancel: &AtomicBool,
         on_delta: &mut dyn FnMut(&str),
     ) -> anyhow::Result<Answer> {
-        let params = Params::from_layers(&[request, self.entry.parameters()])?;
+        let mut params = Params::from_layers(&[request, self.entry.parameters()])?;
         let spec = tools::Spec::from_request(request)?;
+        if spec.forces_call() {
+            // Stop strings apply to text; a forced answer is all call.
+            params.stop.clear();
+        }
         let messages = request["messages"]
             .as_array()
             .context("messages: must be a list")?;
@@ -122,10 +126,8 @@ impl Loaded {
             .iter()
             .any(|m| m["role"] == "tool" || m.get("tool_calls").is_some_and(|c| !c.is_null()));
         let generic = !self.template_takes_tools && (tool_list.is_some() || has_tool_turns);
-        let mut messages: Vec<Value> = tools::template_messages(messages, generic)
-            .iter()
-            .map(text_message)
-            .collect();
+        let texts: Vec<Value> = messages.iter().map(text_message).collect();
+        let mut messages = tools::template_messages(&texts, generic);
         if let (true, Some(list)) = (generic, &tool_list) {
             let prompt = tools::generic_prompt(list);
             match messages.first_mut() {
@@ -189,7 +191,12 @@ impl Loaded {
             &mut filtered,
         )?;
         generation.mask_ms = constraint.map(|c| c.mask_ms).unwrap_or(0.0);
-        let (content, calls) = spec.parse(&generation.text);
+        let (mut content, calls) = spec.parse(&generation.text);
+        if spec.forces_call() && calls.is_empty() {
+            // A forced call cut short (max_tokens): its markup is not an
+            // answer.
+            content.clear();
+        }
         if let Some(rest) = gate.as_ref().and_then(|g| g.rest(&content)) {
             on_delta(&rest);
         }
@@ -228,9 +235,13 @@ impl Loaded {
 }
 
 /// Messages for the template: content parts joined into one string, as the
-/// text-only models here expect.
+/// text-only models here expect; `developer` is the `system` role (OpenAI's
+/// newer name for it).
 fn text_message(m: &Value) -> Value {
     let mut m = m.clone();
+    if m["role"] == "developer" {
+        m["role"] = "system".into();
+    }
     if let Some(parts) = m.get("content").and_then(Value::as_array) {
         let text: String = parts
             .iter()

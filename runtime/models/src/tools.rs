@@ -400,11 +400,11 @@ fn parse_tool(i: usize, t: &Value) -> Result<Tool, BadParam> {
     };
     let parameters = match f.get("parameters").filter(|p| !p.is_null()) {
         None => json!({"type": "object", "properties": {}}),
-        Some(p) if p.is_object() => p.clone(),
+        Some(p) if p.is_object() && p.get("type").is_none_or(|t| t == "object") => p.clone(),
         Some(_) => {
             return Err(bad(
                 format!("tools[{i}].function.parameters"),
-                "must be a JSON schema object",
+                "must be a JSON schema of an object (\"type\": \"object\")",
             ));
         }
     };
@@ -620,9 +620,21 @@ fn call_from(v: &Value, tools: &[Tool], strict: bool) -> Option<ToolCall> {
         return None;
     }
     if strict {
-        let ordered = in_schema_order(&args, &tool.parameters);
         let grammar = TopLevelGrammar::from_json_schema(bounded(&tool.parameters));
-        if !constrain::accepts(&grammar, &ordered.to_string()) {
+        let valid = if constrain::check(&grammar).is_ok() {
+            let ordered = in_schema_order(&args, &tool.parameters);
+            constrain::accepts(&grammar, &ordered.to_string())
+        } else {
+            // A schema the engine cannot enforce: its required properties
+            // must at least be there.
+            tool.parameters["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .all(|k| args.get(k).is_some())
+        };
+        if !valid {
             return None;
         }
     }
@@ -684,10 +696,13 @@ impl Gate {
         if start.is_empty() {
             return None;
         }
-        if self.sent == 0
-            && (start.starts_with('{') || start.starts_with('[') || start.starts_with('`'))
-        {
-            self.held = true;
+        if self.sent == 0 && !self.held {
+            match could_be_json_call(start) {
+                Some(true) => self.held = true,
+                Some(false) => {}
+                // Too early to tell (a fence whose first line is not in).
+                None => return None,
+            }
         }
         if self.held {
             return None;
@@ -726,6 +741,27 @@ impl Gate {
             .filter(|s| !s.is_empty() && content.starts_with(&self.buffer[..self.sent]))
             .map(String::from)
     }
+}
+
+/// Whether an answer that starts like `start` may be a call written as JSON
+/// (held until complete): `None` while a code fence's language is unknown.
+fn could_be_json_call(start: &str) -> Option<bool> {
+    if start.starts_with('{') || start.starts_with('[') {
+        return Some(true);
+    }
+    let n = start.len().min(3);
+    if !start.is_char_boundary(n) || !"```".starts_with(&start[..n]) {
+        return Some(false);
+    }
+    let rest = start.strip_prefix("```")?;
+    let (lang, body) = rest.split_once('\n')?;
+    if !matches!(lang.trim(), "" | "json") {
+        return Some(false);
+    }
+    body.trim_start()
+        .chars()
+        .next()
+        .map(|c| c == '{' || c == '[')
 }
 
 impl Default for Gate {
@@ -871,6 +907,14 @@ mod tests {
         let mut g = Gate::new();
         assert_eq!(g.push(" {\"name\""), None);
         assert_eq!(g.rest("{\"a\": 1}"), Some("{\"a\": 1}".into()));
+        // A code block in another language streams once its fence line is in.
+        let mut g = Gate::new();
+        assert_eq!(g.push("``"), None);
+        assert_eq!(g.push("`py"), None);
+        assert_eq!(g.push("thon\nprint(1)"), Some("```python\nprint(1)".into()));
+        let mut g = Gate::new();
+        assert_eq!(g.push("```json\n"), None);
+        assert_eq!(g.push("{\"name\""), None);
     }
 }
 

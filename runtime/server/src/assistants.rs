@@ -186,9 +186,45 @@ fn apply(m: &mut jan_assistant::Manifest, body: &Map<String, Value>) -> ApiResul
     Ok(())
 }
 
+/// Function tools and `response_format` are checked as runs check them.
+async fn check_tools(body: &Map<String, Value>) -> ApiResult<()> {
+    let mut request = json!({});
+    if let Some(Value::Array(tools)) = body.get("tools") {
+        let functions: Vec<&Value> = tools.iter().filter(|t| t["type"] == "function").collect();
+        if functions.len() == tools.len() {
+            request["tools"] = json!(functions);
+        } else {
+            // Indices in errors must be the client's: check each function
+            // tool alone.
+            for (i, t) in tools
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t["type"] == "function")
+            {
+                crate::check_tools(json!({"tools": [t]}))
+                    .await
+                    .map_err(|e| e.renamed_param("tools[0]", &format!("tools[{i}]")))?;
+            }
+        }
+    } else if let Some(t) = body.get("tools").filter(|t| !t.is_null()) {
+        return Err(ApiError::invalid(
+            Some("tools"),
+            format!("'tools' must be a list, got {t}"),
+        ));
+    }
+    if let Some(f) = body
+        .get("response_format")
+        .filter(|f| !f.is_null() && *f != "auto")
+    {
+        request["response_format"] = f.clone();
+    }
+    crate::check_tools(request).await
+}
+
 #[utoipa::path(post, path = "/assistants", tag = "Assistants", summary = "Create an assistant", request_body(content = Object, description = "OpenAI's fields (`model`, `name`, `description`, `instructions`, `tools`, `tool_resources`, `temperature`, `top_p`, `response_format`, `metadata`) and jan's (`models`, `events`, `avatar`)"), responses((status = 200, description = "The assistant, written to `assistants/asst_…/assistant.json`", body = Object)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     check(&body)?;
+    check_tools(&body).await?;
     if opt_str(&body, "model")?.is_none() {
         return Err(ApiError::invalid(Some("model"), "'model' is required"));
     }
@@ -223,6 +259,7 @@ pub async fn modify(
 ) -> ApiResult<Json<Value>> {
     let a = load(&s, &id)?;
     check(&body)?;
+    check_tools(&body).await?;
     let mut manifest = a.manifest.clone();
     apply(&mut manifest, &body)?;
     write_manifest(&a.dir, &manifest).map_err(|e| ApiError::internal(e.to_string()))?;

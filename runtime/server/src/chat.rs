@@ -118,6 +118,20 @@ fn validate(body: &Map<String, Value>) -> ApiResult<()> {
                 format!("'{param}.tool_call_id' is required for a tool message"),
             ));
         }
+        if let Some(parts) = m.get("content").and_then(Value::as_array)
+            && let Some((j, p)) = parts
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p["type"] != "text" || !p["text"].is_string())
+        {
+            return Err(ApiError::invalid(
+                Some(&format!("{param}.content[{j}]")),
+                format!(
+                    "only text content parts are supported by these models, got {}",
+                    p["type"]
+                ),
+            ));
+        }
         match m.get("content") {
             Some(Value::String(_)) | Some(Value::Array(_)) => {}
             None | Some(Value::Null) if role == "assistant" => {}
@@ -127,6 +141,14 @@ fn validate(body: &Map<String, Value>) -> ApiResult<()> {
                     format!("'{param}.content' must be a string or an array of content parts"),
                 ));
             }
+        }
+    }
+    for k in ["stream", "parallel_tool_calls"] {
+        if let Some(v) = body.get(k).filter(|v| !v.is_null() && !v.is_boolean()) {
+            return Err(ApiError::invalid(
+                Some(k),
+                format!("'{k}' must be a boolean, got {v}"),
+            ));
         }
     }
     for k in ["functions", "function_call"] {
@@ -229,6 +251,9 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
                     if !send(chunk(json!({"content": d}), Value::Null)) { return; }
                 },
                 r = &mut chat => break r,
+                // The client went away while nothing was sent (a call or
+                // JSON held back until complete): stop generating.
+                _ = events.closed() => return,
             }
         };
         while let Ok(d) = drx.try_recv() {

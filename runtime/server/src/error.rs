@@ -35,6 +35,17 @@ impl ApiError {
         }
     }
 
+    /// The same error with `from` at the start of its param (and message)
+    /// replaced by `to`: a check made on part of a request names the
+    /// client's own path.
+    pub fn renamed_param(mut self, from: &str, to: &str) -> Self {
+        if let Some(p) = self.param.as_mut().filter(|p| p.starts_with(from)) {
+            *p = format!("{to}{}", &p[from.len()..]);
+        }
+        self.message = self.message.replacen(from, to, 1);
+        self
+    }
+
     /// 404: no such object. Ids that are not well-formed are simply not
     /// found.
     pub fn not_found(what: &str, id: &str) -> Self {

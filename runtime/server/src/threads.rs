@@ -202,6 +202,20 @@ pub async fn create_message(
 ) -> ApiResult<Json<Value>> {
     s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
         s.store.thread(&thread)?;
+        if let Some(active) = s
+            .store
+            .runs(&thread)?
+            .into_iter()
+            .find(|r| !jan_store::is_terminal(r["status"].as_str().unwrap_or("failed")))
+        {
+            return Err(ApiError::invalid(
+                None,
+                format!(
+                    "Can't add messages to {thread} while a run {} is active.",
+                    active["id"].as_str().unwrap_or_default()
+                ),
+            ));
+        }
         let msg = new_message(&thread, &body, "")?;
         s.store.put_message(&thread, &msg)?;
         s.host.bus().emit("api", "message.created", msg.clone());
