@@ -20,6 +20,16 @@ QWEN_FILE = REPO / ".cache" / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.ggu
 QWEN = "qwen2-5-coder-0-5b-instruct-q4_k_m"
 
 
+def install_assistant(data_dir, source):
+    """Copies the assistant folder `source` (relative to the repository)
+    into the data folder once; returns its id (the folder name)."""
+    src = REPO / source
+    dest = data_dir / "assistants" / src.name
+    if not dest.exists():
+        shutil.copytree(src, dest)
+    return src.name
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

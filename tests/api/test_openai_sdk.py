@@ -1,11 +1,10 @@
 """The official openai Python SDK against a real `jan serve`, unmocked."""
 import json
-import shutil
 
 import openai
 import pytest
 
-from conftest import EMBED_MODEL, MODEL, REPO, Server
+from conftest import EMBED_MODEL, MODEL, Server, install_assistant
 
 QUESTION = "What is the capital of France? Answer in one word."
 
@@ -301,10 +300,7 @@ def test_concurrent_runs_on_different_threads(client):
 
 def weather_assistant(data_dir):
     """The example assistant that calls a get_weather tool, added on disk."""
-    dest = data_dir / "assistants" / "weather"
-    if not dest.exists():
-        shutil.copytree(REPO / "assistants" / "examples" / "weather", dest)
-    return "weather"
+    return install_assistant(data_dir, "assistants/examples/weather")
 
 
 def test_tool_calls_wait_for_outputs_then_complete(client, data_dir):

@@ -1,14 +1,13 @@
 """Function calling and structured output with the official openai SDK
 against a real `jan serve` running Qwen2.5-Coder-0.5B-Instruct."""
 import json
-import shutil
 
 import jsonschema
 import openai
 import pydantic
 import pytest
 
-from conftest import MODEL, QWEN, REPO
+from conftest import MODEL, QWEN, install_assistant
 
 WEATHER = {
     "type": "function",
@@ -285,10 +284,7 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
 
 def tools_assistant(data_dir):
     """tests/assistants/weather-tools, whose code registers two tools."""
-    dest = data_dir / "assistants" / "weather-tools"
-    if not dest.exists():
-        shutil.copytree(REPO / "tests" / "assistants" / "weather-tools", dest)
-    return "weather-tools"
+    return install_assistant(data_dir, "tests/assistants/weather-tools")
 
 
 def test_tools_registered_in_assistant_code_run_inside_the_run(client, data_dir):

@@ -2,34 +2,18 @@
 //! tests/get-models.sh), where stand-in providers would hide defects:
 //! cancelling a run that uses the default answer stops its generation.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
+use common::call;
 use jan_assistant::DataDir;
 use jan_events::Bus;
 use jan_host::Host;
-use jan_server::{AppState, router};
+use jan_server::AppState;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-async fn call(s: &AppState, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let resp = router(s.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancelling_a_default_answer_run_stops_generation() {

@@ -1,11 +1,14 @@
 //! Run lifecycle edges through the real router (no network, no model): an
 //! assistant whose code streams slowly, so cancellation lands mid-stream.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::call;
 use http_body_util::BodyExt;
 use jan_assistant::DataDir;
 use jan_events::Bus;
@@ -39,22 +42,6 @@ events.on("assistant:slow", (e) => words(e.messages.at(-1).content === "short" ?
         api_key: None,
         active: Default::default(),
     }
-}
-
-async fn call(s: &AppState, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let resp = router(s.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 async fn thread(s: &AppState, text: &str) -> String {
