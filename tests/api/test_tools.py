@@ -268,10 +268,23 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
 
     # The same, streamed; and a run-level tool_choice that forces the call.
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather for Rome, please."}])
-    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=a.id, tool_choice="required") as s:
+
+    class Handler(openai.AssistantEventHandler):
+        created, done = [], []
+
+        def on_tool_call_created(self, tool_call):
+            self.created.append(tool_call.function.name)
+
+        def on_tool_call_done(self, tool_call):
+            self.done.append(tool_call.function.arguments)
+
+    h = Handler()
+    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=a.id, tool_choice="required", event_handler=h) as s:
         s.until_done()
         waiting = s.current_run
     assert waiting.status == "requires_action"
+    # The SDK's tool-call handlers fire from the step's delta.
+    assert h.created == ["get_weather"] and "Rome" in h.done[0]
     call = waiting.required_action.submit_tool_outputs.tool_calls[0]
     with client.beta.threads.runs.submit_tool_outputs_stream(
         thread_id=thread.id, run_id=waiting.id, tool_outputs=[{"tool_call_id": call.id, "output": '{"temperature_c": 25, "sky": "sun"}'}],

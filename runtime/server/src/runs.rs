@@ -346,6 +346,34 @@ fn new_step(run: &Value, details: Value) -> Value {
     })
 }
 
+/// A tool_calls step as its `created` event shows it: the calls come in
+/// the delta after it (the SDKs add the delta's pieces to what they have).
+fn without_calls(step: &Value) -> Value {
+    let mut s = step.clone();
+    s["step_details"]["tool_calls"] = json!([]);
+    s
+}
+
+/// The `thread.run.step.delta` that streams a tool_calls step's calls
+/// (the SDKs' `on_tool_call_created`/`on_tool_call_done` hang on it).
+fn tool_calls_delta(step: &Value) -> Value {
+    let calls: Vec<Value> = step["step_details"]["tool_calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(index, c)| {
+            let mut c = c.clone();
+            c["index"] = index.into();
+            c
+        })
+        .collect();
+    json!({
+        "id": step["id"], "object": "thread.run.step.delta",
+        "delta": {"step_details": {"type": "tool_calls", "tool_calls": calls}},
+    })
+}
+
 /// Adds one answer's token counts to the run's.
 fn add_usage(run: &mut Value, meta: &Value) -> Value {
     let u = &meta["usage"];
@@ -462,7 +490,8 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
                     // completed tool_calls step records calls and outputs.
                     Some(Reply::ToolsRan(ran)) => {
                         let mut step = new_step(&snapshot, json!({"type": "tool_calls", "tool_calls": ran}));
-                        send(&events, "thread.run.step.created", &step);
+                        send(&events, "thread.run.step.created", &without_calls(&step));
+                        send(&events, "thread.run.step.delta", &tool_calls_delta(&step));
                         step["status"] = "completed".into();
                         step["completed_at"] = now().into();
                         let _ = s.store.put_step(&thread, &run_id, &step);
@@ -546,8 +575,10 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
             .collect();
         let step = new_step(&run, json!({"type": "tool_calls", "tool_calls": details}));
         let _ = s.store.put_step(&thread, &run_id, &step);
-        send(&events, "thread.run.step.created", &step);
-        send(&events, "thread.run.step.in_progress", &step);
+        let empty = without_calls(&step);
+        send(&events, "thread.run.step.created", &empty);
+        send(&events, "thread.run.step.in_progress", &empty);
+        send(&events, "thread.run.step.delta", &tool_calls_delta(&step));
         run["required_action"] = json!({"type": "submit_tool_outputs",
             "submit_tool_outputs": {"tool_calls": calls}});
         run["expires_at"] = (t + jan_store::TOOL_OUTPUTS_WAIT_SECS).into();
