@@ -127,12 +127,13 @@ def test_auto_calls_the_weather_tool_and_the_result_comes_back(client):
     assert "14" in c.message.content
 
 
-def test_streamed_calls_are_reassembled_by_the_sdk(client):
+@pytest.mark.parametrize("choice", ["auto", "required"])
+def test_streamed_calls_arrive_piece_by_piece_and_are_reassembled_by_the_sdk(client, choice):
     stream = client.chat.completions.create(
         model=QWEN, messages=[{"role": "user", "content": "What is the weather in Rome?"}],
-        tools=[WEATHER], temperature=0, max_tokens=60, stream=True,
+        tools=[WEATHER], tool_choice=choice, temperature=0, max_tokens=60, stream=True,
     )
-    text, calls, finish = "", {}, None
+    text, calls, finish, pieces = "", {}, None, 0
     for chunk in stream:
         if not chunk.choices:
             continue
@@ -144,11 +145,17 @@ def test_streamed_calls_are_reassembled_by_the_sdk(client):
             if t.function:
                 slot["name"] += t.function.name or ""
                 slot["arguments"] += t.function.arguments or ""
+                pieces += bool(t.function.arguments)
         finish = chunk.choices[0].finish_reason or finish
     assert finish == "tool_calls"
     assert text == "", "the call's JSON is not streamed as text"
     assert calls[0]["name"] == "get_weather" and calls[0]["id"].startswith("call_")
     assert json.loads(calls[0]["arguments"])["city"] == "Rome"
+    if choice == "required":
+        # A tagged call (here forced by the grammar) streams its arguments
+        # as the model writes them. Under `auto` this model writes the call
+        # as bare JSON, which is validated whole before it is sent.
+        assert pieces > 2, pieces
     # The SDK's stream helper reassembles the same call.
     with client.beta.chat.completions.stream(
         model=QWEN, messages=[{"role": "user", "content": "What is the weather in Rome?"}],
@@ -216,6 +223,20 @@ def test_logprobs_with_alternatives(client):
         assert e.top_logprobs[0].token == e.token and abs(e.top_logprobs[0].logprob - e.logprob) < 1e-6
 
 
+def test_streamed_logprobs_match_the_streamed_text(client):
+    stream = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "What is the capital of France?"}],
+        temperature=0, max_tokens=8, logprobs=True, top_logprobs=2, stream=True,
+    )
+    text, entries = "", []
+    for chunk in stream:
+        c = chunk.choices[0]
+        text += c.delta.content or ""
+        entries += c.logprobs.content if c.logprobs else []
+    assert text and "".join(e.token for e in entries) == text
+    assert all(len(e.top_logprobs) == 2 for e in entries)
+
+
 def test_unsupported_tool_parameters_are_refused(client):
     cases = [
         dict(tools=[WEATHER], tool_choice={"type": "function", "function": {"name": "nope"}}),
@@ -224,7 +245,6 @@ def test_unsupported_tool_parameters_are_refused(client):
         dict(response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "if": {}}}}),
         dict(top_logprobs=30, logprobs=True),
         dict(top_logprobs=2),
-        dict(logprobs=True, stream=True),
         dict(extra_body={"functions": [{"name": "f"}]}),
         dict(extra_body={"stream": "yes"}),
         dict(tools=[tool("f", {"type": "array"})]),

@@ -197,10 +197,9 @@ fn idle_time() -> Duration {
     Duration::from_secs(secs)
 }
 
-fn host(data: &DataDir) -> (Host, Arc<Engine>) {
+fn host(data: &DataDir) -> Host {
     let engine = Engine::new(data.models(), idle_time());
-    let host = Host::new(Bus::new(), Arc::new(Provider(engine.clone())));
-    (host, engine)
+    Host::new(Bus::new(), Arc::new(Provider(engine)))
 }
 
 async fn serve(
@@ -210,7 +209,7 @@ async fn serve(
     data: DataArg,
 ) -> anyhow::Result<()> {
     let data = open_data(&data)?;
-    let (host, engine) = host(&data);
+    let host = host(&data);
     for (dir, e) in host.load_all(&data) {
         tracing::warn!("assistant in {} not loaded: {e}", dir.display());
     }
@@ -226,7 +225,6 @@ async fn serve(
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", data.threads().display()))?;
     let state = jan_server::AppState {
         host,
-        engine,
         data,
         store,
         api_key: api_key.filter(|k| !k.is_empty()).map(Into::into),
@@ -302,7 +300,7 @@ async fn run(
     data: DataArg,
 ) -> anyhow::Result<()> {
     let data = open_data(&data)?;
-    let (host, _) = host(&data);
+    let host = host(&data);
     // The folder's assistant runs at once; the data folder's others start
     // when it asks them (`events.request`), so a one-assistant run stays
     // quick.

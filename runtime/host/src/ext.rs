@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::loader::{Loader, file_url};
-use crate::models::{AllowedModel, ModelProvider, apply_overrides};
+use crate::models::{AllowedModel, ChatEvent, ModelProvider, apply_overrides};
 use crate::permissions::Permissions;
 use crate::replies::{Replies, Reply};
 use crate::resolve::Mode;
@@ -142,9 +142,9 @@ fn op_jan_tools_register(
         }
     };
     let parameters = Some(spec["parameters"].clone()).filter(|p| !p.is_null());
-    ctx(state)
-        .tools
-        .register(name, description, parameters)
+    let c = ctx(state);
+    c.tools
+        .register(name, description, parameters, c.provider.as_ref())
         .map_err(JsErrorBox::type_error)
 }
 
@@ -335,8 +335,10 @@ async fn op_jan_model_chat(
         (c.provider.clone(), c.request_for(&model, request)?)
     };
     provider
-        .chat(request, None)
+        .chat(request)
+        .completion()
         .await
+        .map(|c| c.to_chat_completion())
         .map_err(|e| JsErrorBox::generic(format!("{e:#}")))
 }
 
@@ -352,12 +354,21 @@ fn op_jan_model_stream_open(
     let request = c.request_for(model, request)?;
     let (tx, rx) = mpsc::unbounded_channel();
     let provider = c.provider.clone();
-    let err_tx = tx.clone();
     let task = tokio::task::spawn(async move {
-        let result = provider.chat(request, Some(tx)).await;
-        if let Err(e) = result {
-            // The error travels as a final marked delta; see stream_next.
-            let _ = err_tx.send(format!("\u{0}{e:#}"));
+        let mut chat = provider.chat(request);
+        while let Some(event) = chat.next().await {
+            match event {
+                Ok(ChatEvent::Text(d)) => {
+                    if tx.send(d).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                // The error travels as a final marked delta; see stream_next.
+                Err(e) => {
+                    let _ = tx.send(format!("\u{0}{e:#}"));
+                }
+            }
         }
     });
     c.next_stream += 1;
@@ -408,6 +419,7 @@ async fn op_jan_model_embed(
     provider
         .embed(model, input)
         .await
+        .map(|e| e.vectors)
         .map_err(|e| JsErrorBox::generic(format!("{e:#}")))
 }
 

@@ -31,8 +31,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use isolate::{Isolate, Spawn};
-/// The model side of `@janhq/core`, defined by the models crate.
-pub use jan_models::provider as models;
+/// The model side of `@janhq/core`: the provider interface.
+pub use jan_provider as models;
 pub use models::{ModelProvider, NO_MODEL_HELP, NoModels};
 use replies::Replies;
 pub use replies::Reply;

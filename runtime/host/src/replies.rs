@@ -11,9 +11,10 @@ use tokio::sync::mpsc;
 pub enum Reply {
     /// A streamed piece of text.
     Delta(String),
-    /// Details of a model's answer (the `chat.completion` object: usage,
-    /// finish_reason, timings), sent before `Done` by the default answer.
-    Meta(serde_json::Value),
+    /// The model's last answer of the turn (finish reason, timings), with
+    /// the usage of all the turn's rounds; sent before `Done` by the
+    /// default answer.
+    Meta(jan_provider::Completion),
     /// The assistant asks the caller to run functions (OpenAI's
     /// `tool_calls`: `{id, type: "function", function: {name, arguments}}`,
     /// `arguments` a JSON string), sent before `Done`.

@@ -27,6 +27,7 @@ impl Registered {
         name: &str,
         description: Option<String>,
         parameters: Option<Value>,
+        models: &dyn jan_provider::ModelProvider,
     ) -> Result<(), String> {
         let mut function = json!({"name": name});
         if let Some(d) = description {
@@ -36,7 +37,7 @@ impl Registered {
             function["parameters"] = p;
         }
         let tool = json!({"type": "function", "function": function});
-        jan_models::tools::Spec::from_request(&json!({"tools": [tool]})).map_err(|e| {
+        models.check(&json!({"tools": [tool]})).map_err(|e| {
             let param = e.param.trim_start_matches("tools[0].function.");
             format!("tools.register('{name}'): {param} {}", e.message)
         })?;

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::models::{ChatEvent, Usage};
 use crate::tools::Registered;
 use crate::{Host, Reply};
 
@@ -27,26 +28,27 @@ impl Turn {
     /// the final text to `tx`.
     pub async fn run(self, mut request: Value, tx: mpsc::UnboundedSender<Reply>) {
         let provider = self.host.provider().clone();
-        let mut usage = [0u64; 2];
+        let mut usage = Usage::default();
         // The text of every round, as streamed: the turn's whole answer.
         let mut said = String::new();
         for round in 0..MAX_ROUNDS {
-            let (dtx, mut drx) = mpsc::unbounded_channel::<String>();
-            let chat = provider.chat(request.clone(), Some(dtx));
-            tokio::pin!(chat);
+            let mut chat = provider.chat(request.clone());
             let result = loop {
                 tokio::select! {
-                    d = drx.recv() => if let Some(d) = d { let _ = tx.send(Reply::Delta(d)); },
-                    r = &mut chat => break r,
+                    event = chat.next() => match event {
+                        Some(Ok(ChatEvent::Text(d))) => { let _ = tx.send(Reply::Delta(d)); }
+                        // Calls are acted on whole, from the completion.
+                        Some(Ok(ChatEvent::ToolCallStart { .. } | ChatEvent::ToolCallArguments { .. })) => {}
+                        Some(Ok(ChatEvent::Done(done))) => break Ok(done),
+                        Some(Err(e)) => break Err(e),
+                        None => break Err(anyhow::anyhow!("the model engine stopped without an answer")),
+                    },
                     // Nobody is listening any more (a cancelled run, an
-                    // interrupted `jan run`): dropping the chat future
+                    // interrupted `jan run`): dropping the chat stream
                     // stops generation.
                     _ = tx.closed() => return,
                 }
             };
-            while let Ok(d) = drx.try_recv() {
-                let _ = tx.send(Reply::Delta(d));
-            }
             let mut done = match result {
                 Ok(v) => v,
                 Err(e) => {
@@ -57,19 +59,11 @@ impl Turn {
                     return;
                 }
             };
-            for (i, k) in ["prompt_tokens", "completion_tokens"].iter().enumerate() {
-                usage[i] += done["usage"][k].as_u64().unwrap_or(0);
-            }
-            done["usage"]["prompt_tokens"] = usage[0].into();
-            done["usage"]["completion_tokens"] = usage[1].into();
-            done["usage"]["total_tokens"] = (usage[0] + usage[1]).into();
-            let message = done["choices"][0]["message"].clone();
-            let text = message["content"].as_str().unwrap_or_default().to_string();
+            usage.add(&done.usage);
+            done.usage = usage;
+            let text = done.content.clone();
             said.push_str(&text);
-            let calls = message["tool_calls"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let calls: Vec<Value> = done.tool_calls.iter().map(|c| c.to_json()).collect();
             let (ours, theirs): (Vec<Value>, Vec<Value>) = calls.into_iter().partition(|c| {
                 self.registered
                     .has(c["function"]["name"].as_str().unwrap_or(""))

@@ -476,30 +476,38 @@ impl jan_host::ModelProvider for AlwaysCalls {
         vec![json!({"id": "caller", "object": "model"})]
     }
 
-    fn chat(
-        &self,
-        request: serde_json::Value,
-        _: Option<tokio::sync::mpsc::UnboundedSender<String>>,
-    ) -> jan_host::models::BoxFuture<anyhow::Result<serde_json::Value>> {
-        Box::pin(async move {
-            let name = request["tools"][0]["function"]["name"].clone();
-            let seen = request["messages"].as_array().map_or(0, Vec::len);
-            Ok(json!({
-                "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                    "role": "assistant", "content": "",
-                    "tool_calls": [{"id": format!("call_{seen}"), "type": "function",
-                                    "function": {"name": name, "arguments": "{\"n\": 1}"}}]}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }))
-        })
+    fn check(&self, _: &serde_json::Value) -> Result<(), jan_host::models::BadParam> {
+        Ok(())
+    }
+
+    fn chat(&self, request: serde_json::Value) -> jan_host::models::ChatStream {
+        use jan_host::models::{ChatEvent, ChatStream, Completion, Finish, ToolCall, Usage};
+        let name = request["tools"][0]["function"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let seen = request["messages"].as_array().map_or(0, Vec::len);
+        let mut done = Completion::text("caller", "");
+        done.tool_calls = vec![ToolCall {
+            id: format!("call_{seen}"),
+            name,
+            arguments: "{\"n\": 1}".into(),
+        }];
+        done.finish = Finish::ToolCalls;
+        done.usage = Usage {
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            cached_tokens: 0,
+        };
+        ChatStream::of(vec![ChatEvent::Done(done)])
     }
 
     fn embed(
         &self,
         _: String,
         _: Vec<String>,
-    ) -> jan_host::models::BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
-        Box::pin(async { Ok(Vec::new()) })
+    ) -> jan_host::models::BoxFuture<anyhow::Result<jan_host::models::Embeddings>> {
+        Box::pin(async { Ok(Default::default()) })
     }
 }
 

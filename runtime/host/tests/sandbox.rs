@@ -554,21 +554,23 @@ impl jan_host::ModelProvider for SlowModels {
     fn list(&self) -> Vec<Value> {
         vec![json!({"id": "slow", "object": "model"})]
     }
-    fn chat(
-        &self,
-        _: Value,
-        _: Option<tokio::sync::mpsc::UnboundedSender<String>>,
-    ) -> jan_host::models::BoxFuture<anyhow::Result<Value>> {
-        Box::pin(async {
+    fn check(&self, _: &Value) -> Result<(), jan_host::models::BadParam> {
+        Ok(())
+    }
+    fn chat(&self, _: Value) -> jan_host::models::ChatStream {
+        let (tx, stream) = jan_host::models::ChatStream::channel();
+        tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(2500)).await;
-            Ok(json!({"choices": [{"message": {"role": "assistant", "content": "slow answer"}}]}))
-        })
+            let done = jan_host::models::Completion::text("slow", "slow answer");
+            tx.send(jan_host::models::ChatEvent::Done(done));
+        });
+        stream
     }
     fn embed(
         &self,
         _: String,
         _: Vec<String>,
-    ) -> jan_host::models::BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
+    ) -> jan_host::models::BoxFuture<anyhow::Result<jan_host::models::Embeddings>> {
         Box::pin(async { anyhow::bail!("no embeddings") })
     }
 }

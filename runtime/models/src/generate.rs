@@ -53,19 +53,10 @@ impl Default for Params {
     }
 }
 
-/// A parameter with a bad value; the message names it.
-#[derive(Debug, thiserror::Error)]
-#[error("{param}: {message}")]
-pub struct BadParam {
-    pub param: String,
-    pub message: String,
-}
+pub use jan_provider::{BadParam, ContextOverflow};
 
 pub(crate) fn bad(param: impl Into<String>, message: impl Into<String>) -> BadParam {
-    BadParam {
-        param: param.into(),
-        message: message.into(),
-    }
+    BadParam::new(param, message)
 }
 
 impl Params {
@@ -232,8 +223,6 @@ pub struct Generation {
     pub completion_tokens: usize,
     pub prompt_ms: f64,
     pub predicted_ms: f64,
-    /// Time spent computing grammar masks (part of `predicted_ms`).
-    pub mask_ms: f64,
     /// With `logprobs`: one entry per generated token.
     pub logprobs: Vec<TokenLogprob>,
 }
@@ -273,16 +262,6 @@ fn logprob_of(logits: &[f32], id: u32, k: usize) -> TokenLogprob {
             .map_or(f32::NEG_INFINITY, |l| l - lse),
         top,
     }
-}
-
-/// The context is too small for the prompt.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the prompt has {prompt} tokens, which does not fit the model's context of {context} tokens"
-)]
-pub struct ContextOverflow {
-    pub prompt: usize,
-    pub context: usize,
 }
 
 /// A loaded model with the token ids its KV cache currently holds.
@@ -416,7 +395,6 @@ impl Session {
             completion_tokens: generated.len(),
             prompt_ms,
             predicted_ms: decode_started.elapsed().as_secs_f64() * 1000.0,
-            mask_ms: 0.0,
             logprobs,
         })
     }

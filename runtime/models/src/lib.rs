@@ -1,7 +1,7 @@
 //! Local language models run by Candle.
 //!
 //! [`Engine`] serves the models in `<data>/models` to the assistant host
-//! (through [`Provider`], a [`provider::ModelProvider`]). A model loads on first use and is
+//! and the HTTP API (through [`Provider`], a [`jan_provider::ModelProvider`]). A model loads on first use and is
 //! dropped after an idle time. Requests to one model run one at a time, in
 //! arrival order (tokio's mutex is fair): a small CPU model gains nothing from
 //! running two generations side by side on the same cores. Different models
@@ -15,7 +15,7 @@ pub mod gguf;
 pub mod kernels;
 pub mod llama;
 pub mod ops;
-pub mod provider;
+pub mod split;
 pub mod template;
 pub mod tiny;
 pub mod tokenizer;
@@ -29,12 +29,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use candle_core::Device;
-use provider::BoxFuture;
+use jan_provider::{
+    BadParam, BoxFuture, ChatEvent, ChatSender, ChatStream, Completion, Embeddings, Finish,
+    ModelNotFound, TokenLogprob, Usage,
+};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use folder::Entry;
-use generate::{Generation, Params, Session};
+use generate::{Params, Session};
 use template::ChatTemplate;
 use tokenizer::Tok;
 
@@ -52,15 +54,6 @@ struct Loaded {
     grammars: Option<constrain::Grammars>,
     /// Each token's bytes, built on the first request with `logprobs`.
     token_bytes: Option<Vec<Vec<u8>>>,
-}
-
-/// A generation read as an answer: its text and the calls in it.
-struct Answer {
-    generation: Generation,
-    content: String,
-    calls: Vec<tools::ToolCall>,
-    /// `choices[0].logprobs`: null, or `{content: [...], refusal: null}`.
-    logprobs: Value,
 }
 
 impl Loaded {
@@ -102,14 +95,15 @@ impl Loaded {
         })
     }
 
-    /// Renders, tokenizes and generates one chat request; reads calls out
-    /// of the answer when tools were offered.
+    /// Renders, tokenizes and generates one chat request, sending text and
+    /// call pieces to `out` as they come; reads calls out of the answer
+    /// when tools were offered.
     fn chat(
         &mut self,
         request: &Value,
         cancel: &AtomicBool,
-        on_delta: &mut dyn FnMut(&str),
-    ) -> anyhow::Result<Answer> {
+        out: &mut dyn FnMut(ChatEvent),
+    ) -> anyhow::Result<Completion> {
         let mut params = Params::from_layers(&[request, self.entry.parameters()])?;
         let spec = tools::Spec::from_request(request)?;
         if spec.forces_call() {
@@ -173,64 +167,101 @@ impl Loaded {
                 Some(constrain::Constraint::new(matcher))
             }
         };
-        let mut gate = spec.reads_calls().then(tools::Gate::new);
-        let mut filtered = |d: &str| match gate.as_mut() {
-            None => on_delta(d),
-            Some(g) => {
-                if let Some(out) = g.push(d) {
-                    on_delta(&out);
-                }
-            }
+        let mut splitter = spec.reads_calls().then(|| {
+            let names = spec.offered().iter().map(|t| t.name.clone()).collect();
+            split::Splitter::new(names, spec.parallel)
+        });
+        let mut on_delta = |d: &str| match splitter.as_mut() {
+            None => out(ChatEvent::Text(d.to_string())),
+            Some(s) => s.push(d).into_iter().for_each(&mut *out),
         };
-        let mut generation = self.session.generate(
+        let generation = self.session.generate(
             &self.tok,
             &ids,
             &params,
             cancel,
             constraint.as_mut(),
-            &mut filtered,
+            &mut on_delta,
         )?;
-        generation.mask_ms = constraint.map(|c| c.mask_ms).unwrap_or(0.0);
+        tracing::debug!(model = %self.entry.id, "output: {:?}", generation.text);
         let (mut content, calls) = spec.parse(&generation.text);
         if spec.forces_call() && calls.is_empty() {
             // A forced call cut short (max_tokens): its markup is not an
             // answer.
             content.clear();
         }
-        if let Some(rest) = gate.as_ref().and_then(|g| g.rest(&content)) {
-            on_delta(&rest);
-        }
-        let logprobs = if params.logprobs.is_some() {
-            let bytes = self
-                .token_bytes
-                .get_or_insert_with(|| self.tok.token_bytes());
-            let entry = |id: u32, logprob: f32| {
-                let b = bytes
-                    .get(id as usize)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let b = b.strip_prefix(&[0xFF]).unwrap_or(b);
-                json!({"token": String::from_utf8_lossy(b), "logprob": logprob, "bytes": b})
-            };
-            let content: Vec<Value> = generation
-                .logprobs
-                .iter()
-                .map(|t| {
-                    let mut e = entry(t.id, t.logprob);
-                    e["top_logprobs"] = t.top.iter().map(|(id, l)| entry(*id, *l)).collect();
-                    e
-                })
-                .collect();
-            json!({"content": content, "refusal": null})
-        } else {
-            Value::Null
+        let calls = match &splitter {
+            None => calls,
+            Some(s) => {
+                let (rest, calls) = s.finish(&content, calls);
+                rest.into_iter().for_each(&mut *out);
+                calls
+            }
         };
-        Ok(Answer {
-            generation,
+        let logprobs = params
+            .logprobs
+            .is_some()
+            .then(|| self.logprobs(&generation.logprobs));
+        let mut finish = match generation.finish {
+            generate::Finish::Stop => Finish::Stop,
+            generate::Finish::Length | generate::Finish::Cancelled => Finish::Length,
+        };
+        // Cut short by max_tokens, it stays `length` (a later call may be
+        // missing).
+        if !calls.is_empty() && finish == Finish::Stop {
+            finish = Finish::ToolCalls;
+        }
+        let g = &generation;
+        Ok(Completion {
+            id: jan_provider::new_completion_id(),
+            model: self.entry.id.clone(),
             content,
-            calls,
+            tool_calls: calls,
+            finish,
+            usage: Usage {
+                prompt_tokens: g.prompt_tokens,
+                completion_tokens: g.completion_tokens,
+                cached_tokens: g.cached_tokens,
+            },
+            timings: jan_provider::Timings {
+                processed_tokens: g.processed_tokens,
+                prompt_ms: g.prompt_ms,
+                predicted_ms: g.predicted_ms,
+                grammar_ms: constraint.map(|c| c.mask_ms).unwrap_or(0.0),
+            },
             logprobs,
         })
+    }
+
+    /// The tokens' log probabilities with their text and bytes.
+    fn logprobs(&mut self, tokens: &[generate::TokenLogprob]) -> Vec<TokenLogprob> {
+        let bytes = self
+            .token_bytes
+            .get_or_insert_with(|| self.tok.token_bytes());
+        let entry = |id: u32, logprob: f32, top: Vec<TokenLogprob>| {
+            let b = bytes
+                .get(id as usize)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let b = b.strip_prefix(&[0xFF]).unwrap_or(b);
+            TokenLogprob {
+                token: String::from_utf8_lossy(b).into_owned(),
+                bytes: b.to_vec(),
+                logprob,
+                top,
+            }
+        };
+        tokens
+            .iter()
+            .map(|t| {
+                let top = t
+                    .top
+                    .iter()
+                    .map(|(id, l)| entry(*id, *l, Vec::new()))
+                    .collect();
+                entry(t.id, t.logprob, top)
+            })
+            .collect()
     }
 }
 
@@ -297,7 +328,7 @@ impl Engine {
     /// The model `id`, as its folder describes it now.
     pub fn entry(&self, id: &str) -> anyhow::Result<Entry> {
         if !jan_assistant::valid_id(id) {
-            anyhow::bail!("model '{id}' not found");
+            return Err(ModelNotFound(id.to_string()).into());
         }
         let dir = self.models_dir.join(id);
         if dir.is_dir() {
@@ -311,7 +342,7 @@ impl Engine {
             .into_iter()
             .filter_map(|(_, e)| e.ok())
             .find(|e| e.id == id)
-            .with_context(|| format!("model '{id}' not found"))
+            .ok_or_else(|| ModelNotFound(id.to_string()).into())
     }
 
     fn slot(self: &Arc<Self>, id: &str) -> Arc<Slot> {
@@ -334,23 +365,43 @@ impl Engine {
             .clone()
     }
 
-    /// Runs a chat request (OpenAI shape, `model` set) to completion,
-    /// streaming text to `deltas` when given.
-    pub async fn chat(
-        self: &Arc<Self>,
+    /// Runs a chat request (OpenAI shape, `model` set). Events arrive on
+    /// the stream as they are produced; dropping the stream stops
+    /// generation (at the next token) or the wait for the model.
+    pub fn chat(self: &Arc<Self>, request: Value) -> ChatStream {
+        let (tx, stream) = ChatStream::channel();
+        let engine = self.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                result = engine.run_chat(request, tx.clone()) => match result {
+                    Ok(done) => { tx.send(ChatEvent::Done(done)); }
+                    Err(e) => tx.fail(e),
+                },
+                // Dropping `run_chat` drops its cancel guard.
+                _ = tx.closed() => {}
+            }
+        });
+        stream
+    }
+
+    async fn run_chat(
+        self: Arc<Self>,
         request: Value,
-        deltas: Option<mpsc::UnboundedSender<String>>,
-    ) -> anyhow::Result<Value> {
+        tx: ChatSender,
+    ) -> anyhow::Result<Completion> {
         let id = request["model"]
             .as_str()
             .context("model: required")?
             .to_string();
         let entry = self.entry(&id)?;
+        if entry.is_embedding() {
+            anyhow::bail!("model '{id}' is an embedding model; use it for embeddings");
+        }
         let slot = self.slot(&id);
         let mut guard = slot.model.clone().lock_owned().await;
         *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         let cancel = Arc::new(AtomicBool::new(false));
-        // Dropping this future (the client went away) stops generation.
+        // Dropping this future (the stream was dropped) stops generation.
         struct CancelOnDrop(Arc<AtomicBool>);
         impl Drop for CancelOnDrop {
             fn drop(&mut self) {
@@ -358,11 +409,8 @@ impl Engine {
             }
         }
         let _cancel_guard = CancelOnDrop(cancel.clone());
-        if entry.is_embedding() {
-            anyhow::bail!("model '{id}' is an embedding model; use it for embeddings");
-        }
         let generating = self.generating.clone();
-        let answer = tokio::task::spawn_blocking(move || -> anyhow::Result<Answer> {
+        let done = tokio::task::spawn_blocking(move || -> anyhow::Result<Completion> {
             // Counts this generation until the thread is done with it (a
             // cancelled request's thread stops at the next token).
             struct Running(Arc<std::sync::atomic::AtomicUsize>);
@@ -381,10 +429,8 @@ impl Engine {
             let Some((_, Held::Chat(loaded))) = guard.as_mut() else {
                 anyhow::bail!("model not loaded");
             };
-            let mut send = |d: &str| {
-                if let Some(tx) = &deltas
-                    && tx.send(d.to_string()).is_err()
-                {
+            let mut send = |event: ChatEvent| {
+                if !tx.send(event) {
                     cancel.store(true, Ordering::Relaxed);
                 }
             };
@@ -393,7 +439,7 @@ impl Engine {
         .await
         .context("generation thread failed")??;
         *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        Ok(completion(&id, &answer))
+        Ok(done)
     }
 }
 
@@ -404,7 +450,7 @@ impl Engine {
         self: &Arc<Self>,
         id: &str,
         input: Vec<String>,
-    ) -> anyhow::Result<(Vec<Vec<f32>>, usize)> {
+    ) -> anyhow::Result<Embeddings> {
         let entry = self.entry(id)?;
         if !entry.is_embedding() {
             anyhow::bail!("model '{id}' is not an embedding model");
@@ -423,66 +469,14 @@ impl Engine {
             let Some((_, Held::Embed(e))) = guard.as_ref() else {
                 anyhow::bail!("model not loaded");
             };
-            e.embed(&input)
+            let (vectors, tokens) = e.embed(&input)?;
+            Ok(Embeddings { vectors, tokens })
         })
         .await
         .context("embedding thread failed")??;
         *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         Ok(result)
     }
-}
-
-/// The `chat.completion` object, with llama.cpp-style `timings`.
-fn completion(model: &str, answer: &Answer) -> Value {
-    let g = &answer.generation;
-    let mut message = json!({"role": "assistant", "content": answer.content});
-    let mut finish = g.finish.as_str();
-    if !answer.calls.is_empty() {
-        if answer.content.is_empty() {
-            message["content"] = Value::Null;
-        }
-        message["tool_calls"] = answer.calls.iter().map(|c| c.to_json()).collect();
-        // Cut short by max_tokens, it stays `length` (a later call may be
-        // missing).
-        if g.finish != generate::Finish::Length {
-            finish = "tool_calls";
-        }
-    }
-    let per_s = |n: usize, ms: f64| {
-        if ms > 0.0 {
-            n as f64 * 1000.0 / ms
-        } else {
-            0.0
-        }
-    };
-    json!({
-        "id": format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
-        "object": "chat.completion",
-        "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-        "model": model,
-        "choices": [{
-            "index": 0,
-            "message": message,
-            "logprobs": answer.logprobs,
-            "finish_reason": finish,
-        }],
-        "usage": {
-            "prompt_tokens": g.prompt_tokens,
-            "completion_tokens": g.completion_tokens,
-            "total_tokens": g.prompt_tokens + g.completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": g.cached_tokens},
-        },
-        "timings": {
-            "cache_n": g.cached_tokens,
-            "prompt_n": g.processed_tokens,
-            "prompt_ms": g.prompt_ms,
-            "prompt_per_second": per_s(g.processed_tokens, g.prompt_ms),
-            "predicted_n": g.completion_tokens,
-            "predicted_ms": g.predicted_ms,
-            "predicted_per_second": per_s(g.completion_tokens, g.predicted_ms),
-            "grammar_ms": g.mask_ms,
-        },
-    })
 }
 
 /// Drops models that have been idle longer than the engine's idle time.
@@ -515,10 +509,19 @@ async fn reap(engine: std::sync::Weak<Engine>) {
     }
 }
 
-/// The assistant host's view of the engine.
+/// Checks what a chat request asks for without running it: sampling
+/// parameters, tools, `tool_choice` and `response_format` (the grammars
+/// are built, so a schema llguidance cannot enforce is refused here).
+pub fn check(request: &Value) -> Result<(), BadParam> {
+    generate::Params::from_layers(&[request])?;
+    tools::Spec::from_request(request)?;
+    Ok(())
+}
+
+/// The engine as a [`jan_provider::ModelProvider`].
 pub struct Provider(pub Arc<Engine>);
 
-impl provider::ModelProvider for Provider {
+impl jan_provider::ModelProvider for Provider {
     fn list(&self) -> Vec<Value> {
         self.0
             .entries()
@@ -533,18 +536,17 @@ impl provider::ModelProvider for Provider {
             .collect()
     }
 
-    fn chat(
-        &self,
-        request: Value,
-        deltas: Option<mpsc::UnboundedSender<String>>,
-    ) -> BoxFuture<anyhow::Result<Value>> {
-        let engine = self.0.clone();
-        Box::pin(async move { engine.chat(request, deltas).await })
+    fn check(&self, request: &Value) -> Result<(), BadParam> {
+        check(request)
     }
 
-    fn embed(&self, model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
+    fn chat(&self, request: Value) -> ChatStream {
+        self.0.chat(request)
+    }
+
+    fn embed(&self, model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Embeddings>> {
         let engine = self.0.clone();
-        Box::pin(async move { Ok(engine.embed(&model, input).await?.0) })
+        Box::pin(async move { engine.embed(&model, input).await })
     }
 }
 

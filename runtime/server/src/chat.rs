@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use jan_models::generate::{BadParam, ContextOverflow};
+use jan_host::models::{BadParam, ChatEvent, ContextOverflow, ModelNotFound};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -29,13 +29,7 @@ fn model_object(json: &Value) -> Value {
 
 #[utoipa::path(get, path = "/models", tag = "Models", summary = "List the installed models", responses((status = 200, description = "`{object: list, data: [model]}`", body = Object)))]
 pub async fn list_models(State(s): State<AppState>) -> Json<Value> {
-    let data: Vec<Value> = s
-        .engine
-        .entries()
-        .into_iter()
-        .filter_map(|(_, e)| e.ok())
-        .map(|e| model_object(&e.json))
-        .collect();
+    let data: Vec<Value> = s.models().list().iter().map(model_object).collect();
     Json(json!({"object": "list", "data": data}))
 }
 
@@ -44,11 +38,11 @@ pub async fn get_model(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let entry = s
-        .engine
-        .entry(&id)
-        .map_err(|_| ApiError::not_found("model", &id))?;
-    Ok(Json(model_object(&entry.json)))
+    let model = s
+        .models()
+        .model(&id)
+        .ok_or_else(|| ApiError::not_found("model", &id))?;
+    Ok(Json(model_object(&model)))
 }
 
 const ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool"];
@@ -172,6 +166,9 @@ fn validate(body: &Map<String, Value>) -> ApiResult<()> {
 /// Maps an engine error: bad parameters and an oversized prompt are the
 /// request's fault (400); anything else is ours (500).
 fn engine_error(e: anyhow::Error) -> ApiError {
+    if let Some(ModelNotFound(id)) = e.downcast_ref::<ModelNotFound>() {
+        return ApiError::not_found("model", id).with_code("model_not_found");
+    }
     if let Some(b) = e.downcast_ref::<BadParam>() {
         return ApiError::invalid(Some(&b.param), b.to_string());
     }
@@ -182,116 +179,118 @@ fn engine_error(e: anyhow::Error) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
-#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `parallel_tool_calls`, `response_format` (`text`, `json_object`, `json_schema`: enforced by constrained decoding), `logprobs`/`top_logprobs` (not with `stream`), `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `parallel_tool_calls`, `response_format` (`text`, `json_object`, `json_schema`: enforced by constrained decoding), `logprobs`/`top_logprobs` (with `stream`: in one chunk before the last), `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     validate(&body)?;
     let model = opt_str(&body, "model")?.unwrap_or_default();
-    s.engine.entry(&model).map_err(|e| {
-        if e.to_string().contains("not found") {
-            ApiError::not_found("model", &model).with_code("model_not_found")
-        } else {
-            ApiError::internal(format!("{e:#}"))
-        }
-    })?;
-    // Validate sampling parameters up front, so a stream never starts with
-    // a bad request.
-    jan_models::generate::Params::from_layers(&[&Value::Object(body.clone())])
-        .map_err(|b| ApiError::invalid(Some(&b.param), b.to_string()))?;
-    crate::check_tools(Value::Object(body.clone())).await?;
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    if stream && body.get("logprobs") == Some(&Value::Bool(true)) {
+    let descriptor = s
+        .models()
+        .model(&model)
+        .ok_or_else(|| ApiError::not_found("model", &model).with_code("model_not_found"))?;
+    if descriptor["type"] == "embedding" {
         return Err(ApiError::invalid(
-            Some("logprobs"),
-            "'logprobs' with 'stream' is not supported yet; ask without streaming",
+            Some("model"),
+            format!("'{model}' is an embedding model; use it with /v1/embeddings"),
         ));
     }
+    // Checked up front, so a stream never starts with a bad request.
+    crate::check_request(&s, Value::Object(body.clone())).await?;
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let include_usage = body
         .get("stream_options")
         .and_then(|o| o.get("include_usage"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let request = Value::Object(body);
+    let chat = s.models().chat(Value::Object(body));
     if !stream {
-        let result = s.engine.chat(request, None).await.map_err(engine_error)?;
-        return Ok(Json(result).into_response());
+        let done = chat.completion().await.map_err(engine_error)?;
+        return Ok(Json(done.to_chat_completion()).into_response());
     }
     let (events, rx) = mpsc::unbounded_channel::<Result<Event, Infallible>>();
-    let engine = s.engine.clone();
-    tokio::spawn(async move {
-        let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let chunk = |delta: Value, finish: Value| {
-            json!({
-                "id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-                "system_fingerprint": null,
-                "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-            })
+    tokio::spawn(stream_chunks(chat, model, include_usage, events));
+    Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response())
+}
+
+/// Renders a chat's events as `chat.completion.chunk`s: a role chunk, text
+/// and tool-call deltas as they come, logprobs, the finish reason (with
+/// `timings`), usage when asked, then `[DONE]`. Stops generating when the
+/// client goes away.
+async fn stream_chunks(
+    mut chat: jan_host::models::ChatStream,
+    model: String,
+    include_usage: bool,
+    events: mpsc::UnboundedSender<Result<Event, Infallible>>,
+) {
+    let id = jan_host::models::new_completion_id();
+    let created = jan_host::models::unix_now();
+    let chunk = |delta: Value, finish: Value| {
+        json!({
+            "id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "system_fingerprint": null,
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
+        })
+    };
+    let send = |v: Value| {
+        events
+            .send(Ok(Event::default().data(v.to_string())))
+            .is_ok()
+    };
+    if !send(chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )) {
+        return;
+    }
+    loop {
+        let event = tokio::select! {
+            e = chat.next() => e,
+            // The client went away while nothing was sent (a call or JSON
+            // held back until complete): dropping `chat` stops generating.
+            _ = events.closed() => return,
         };
-        let send = |v: Value| {
-            events
-                .send(Ok(Event::default().data(v.to_string())))
-                .is_ok()
-        };
-        if !send(chunk(
-            json!({"role": "assistant", "content": ""}),
-            Value::Null,
-        )) {
-            return;
-        }
-        let (dtx, mut drx) = mpsc::unbounded_channel::<String>();
-        let chat = engine.chat(request, Some(dtx));
-        tokio::pin!(chat);
-        let result = loop {
-            tokio::select! {
-                d = drx.recv() => if let Some(d) = d {
-                    // The client went away: dropping `chat` cancels generation.
-                    if !send(chunk(json!({"content": d}), Value::Null)) { return; }
-                },
-                r = &mut chat => break r,
-                // The client went away while nothing was sent (a call or
-                // JSON held back until complete): stop generating.
-                _ = events.closed() => return,
+        let delta = match event {
+            Some(Ok(ChatEvent::Text(d))) => json!({"content": d}),
+            Some(Ok(ChatEvent::ToolCallStart { index, id, name })) => {
+                json!({"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]})
             }
-        };
-        while let Ok(d) = drx.try_recv() {
-            if !send(chunk(json!({"content": d}), Value::Null)) {
-                return;
+            Some(Ok(ChatEvent::ToolCallArguments { index, delta })) => {
+                json!({"tool_calls": [{"index": index, "function": {"arguments": delta}}]})
             }
-        }
-        match result {
-            Ok(done) => {
-                // Calls arrive whole at the end: each as a first delta
-                // with its id and name, then one with its arguments.
-                let calls = done["choices"][0]["message"]["tool_calls"]
-                    .as_array()
-                    .cloned();
-                for (index, call) in calls.into_iter().flatten().enumerate() {
-                    let head = json!({"tool_calls": [{"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}]});
-                    let args = json!({"tool_calls": [{"index": index, "function": {"arguments": call["function"]["arguments"]}}]});
-                    if !send(chunk(head, Value::Null)) || !send(chunk(args, Value::Null)) {
+            Some(Ok(ChatEvent::Done(done))) => {
+                // Logprobs come whole, in one chunk before the last.
+                if done.logprobs.is_some() {
+                    let mut c = chunk(json!({}), Value::Null);
+                    c["choices"][0]["logprobs"] = done.logprobs_json();
+                    if !send(c) {
                         return;
                     }
                 }
-                let mut last = chunk(json!({}), done["choices"][0]["finish_reason"].clone());
-                last["timings"] = done["timings"].clone();
+                let mut last = chunk(json!({}), done.finish.as_str().into());
+                last["timings"] = done.timings_json();
                 send(last);
                 if include_usage {
                     let mut usage = chunk(json!({}), Value::Null);
                     usage["choices"] = json!([]);
-                    usage["usage"] = done["usage"].clone();
+                    usage["usage"] = done.usage.to_json();
                     send(usage);
                 }
+                break;
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 send(engine_error(e).body());
+                break;
             }
+            None => {
+                send(ApiError::internal("the model engine stopped without an answer").body());
+                break;
+            }
+        };
+        // The client went away: dropping `chat` cancels generation.
+        if !send(chunk(delta, Value::Null)) {
+            return;
         }
-        let _ = events.send(Ok(Event::default().data("[DONE]")));
-    });
-    Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response())
+    }
+    let _ = events.send(Ok(Event::default().data("[DONE]")));
 }
 
 /// `POST /v1/embeddings`: `input` is a string or a list of strings;
@@ -327,19 +326,19 @@ pub async fn embeddings(State(s): State<AppState>, Body(body): Body) -> ApiResul
             ));
         }
     };
-    let entry = s
-        .engine
-        .entry(&model)
-        .map_err(|_| ApiError::not_found("model", &model).with_code("model_not_found"))?;
-    if !entry.is_embedding() {
+    let descriptor = s
+        .models()
+        .model(&model)
+        .ok_or_else(|| ApiError::not_found("model", &model).with_code("model_not_found"))?;
+    if descriptor["type"] != "embedding" {
         return Err(ApiError::invalid(
             Some("model"),
             format!("'{model}' is not an embedding model"),
         ));
     }
-    let (vectors, tokens) = s
-        .engine
-        .embed(&model, texts)
+    let jan_host::models::Embeddings { vectors, tokens } = s
+        .models()
+        .embed(model.clone(), texts)
         .await
         .map_err(|e| ApiError::internal(format!("{e:#}")))?;
     let data: Vec<Value> = vectors

@@ -20,7 +20,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use jan_assistant::DataDir;
 use jan_host::Host;
-use jan_models::Engine;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 use tower_http::cors::{Any, CorsLayer};
@@ -35,7 +34,6 @@ pub const MAX_BODY: usize = 8 << 20;
 #[derive(Clone)]
 pub struct AppState {
     pub host: Host,
-    pub engine: Arc<Engine>,
     pub data: DataDir,
     pub store: jan_store::Store,
     pub api_key: Option<Arc<str>>,
@@ -230,13 +228,21 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Checks a request's `tools`, `tool_choice`, `parallel_tool_calls` and
-/// `response_format` (grammars included) off the async workers: compiling
-/// a client's schemas is CPU work.
-pub(crate) async fn check_tools(request: Value) -> error::ApiResult<()> {
-    tokio::task::spawn_blocking(move || jan_models::tools::Spec::from_request(&request))
+impl AppState {
+    /// The model provider (the host's: assistants and the API use the same).
+    pub fn models(&self) -> &Arc<dyn jan_host::ModelProvider> {
+        self.host.provider()
+    }
+}
+
+/// Checks what a request asks of the model (sampling parameters, `tools`,
+/// `tool_choice`, `parallel_tool_calls`, `response_format`, grammars
+/// included) off the async workers: compiling a client's schemas is CPU
+/// work.
+pub(crate) async fn check_request(s: &AppState, request: Value) -> error::ApiResult<()> {
+    let models = s.models().clone();
+    tokio::task::spawn_blocking(move || models.check(&request))
         .await
         .map_err(|e| error::ApiError::internal(e.to_string()))?
-        .map(|_| ())
         .map_err(|b| error::ApiError::invalid(Some(&b.param), b.to_string()))
 }

@@ -13,6 +13,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
+use jan_host::models::{Completion, Finish, Usage};
 use jan_host::{Ask, Reply};
 use jan_store::{is_terminal, new_id, now};
 use serde_json::{Map, Value, json};
@@ -111,7 +112,7 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     if response_format != "auto" {
         check["response_format"] = response_format.clone();
     }
-    crate::check_tools(check).await?;
+    crate::check_request(&s, check).await?;
     let meta = metadata(&body)?.unwrap_or(json!({}));
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let model = opt_str(&body, "model")?
@@ -123,12 +124,11 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
                 .map(|m| m.id().to_string())
         })
         .or_else(|| {
-            s.engine
-                .entries()
+            s.models()
+                .list()
                 .into_iter()
-                .filter_map(|(_, e)| e.ok())
-                .find(|e| !e.is_embedding())
-                .map(|e| e.id)
+                .find(|m| m["type"] != "embedding")
+                .and_then(|m| m["id"].as_str().map(String::from))
         })
         .unwrap_or_default();
     let mut instructions = opt_str(&body, "instructions")?
@@ -374,19 +374,19 @@ fn tool_calls_delta(step: &Value) -> Value {
     })
 }
 
-/// Adds one answer's token counts to the run's.
-fn add_usage(run: &mut Value, meta: &Value) -> Value {
-    let u = &meta["usage"];
+/// Adds one answer's token counts to the run's; returns the answer's.
+fn add_usage(run: &mut Value, usage: Usage) -> Value {
+    let answer = json!({
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+    });
     let mut total = json!({"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0});
     for k in ["prompt_tokens", "completion_tokens", "total_tokens"] {
-        total[k] = (run["usage"][k].as_u64().unwrap_or(0) + u[k].as_u64().unwrap_or(0)).into();
+        total[k] = (run["usage"][k].as_u64().unwrap_or(0) + answer[k].as_u64().unwrap_or(0)).into();
     }
-    run["usage"] = total.clone();
-    json!({
-        "prompt_tokens": u["prompt_tokens"].as_u64().unwrap_or(0),
-        "completion_tokens": u["completion_tokens"].as_u64().unwrap_or(0),
-        "total_tokens": u["total_tokens"].as_u64().unwrap_or(0),
-    })
+    run["usage"] = total;
+    answer
 }
 
 /// Executes a queued run: asks the assistant with the thread's history
@@ -469,7 +469,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         open: None,
     };
     let mut text = String::new();
-    let mut meta = Value::Null;
+    let mut meta: Option<Completion> = None;
     let mut calls: Vec<Value> = Vec::new();
     let outcome: Result<(), String> = async {
         let mut answer = s
@@ -484,7 +484,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
                         reply.delta(&d);
                         text.push_str(&d);
                     }
-                    Some(Reply::Meta(m)) => meta = m,
+                    Some(Reply::Meta(m)) => meta = Some(m),
                     Some(Reply::ToolCalls(c)) => calls = c,
                     // The assistant's own tools ran in the turn loop: a
                     // completed tool_calls step records calls and outputs.
@@ -514,11 +514,11 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     .await;
 
     let t = now();
-    let usage = add_usage(&mut run, &meta);
+    let usage = add_usage(&mut run, meta.as_ref().map(|m| m.usage).unwrap_or_default());
     let status = match &outcome {
         Ok(()) if !calls.is_empty() => "requires_action",
         Ok(())
-            if meta["choices"][0]["finish_reason"] == "length"
+            if meta.as_ref().is_some_and(|m| m.finish == Finish::Length)
                 && !run["max_completion_tokens"].is_null() =>
         {
             "incomplete"

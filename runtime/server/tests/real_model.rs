@@ -44,7 +44,6 @@ async fn cancelling_a_default_answer_run_stops_generation() {
     host.load_all(&data);
     let s = AppState {
         host,
-        engine: engine.clone(),
         store: jan_store::Store::open(data.threads()).unwrap(),
         data,
         api_key: None,

@@ -31,12 +31,10 @@ async function* words(n) {
 events.on("assistant:slow", (e) => words(e.messages.at(-1).content === "short" ? 3 : 50));"#,
     )
     .unwrap();
-    let engine = jan_models::Engine::new(data.models(), Duration::from_secs(60));
     let host = Host::new(Bus::new(), Arc::new(NoModels));
     host.load_all(&data);
     AppState {
         host,
-        engine,
         store: jan_store::Store::open(data.threads()).unwrap(),
         data,
         api_key: None,

@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jan_events::Bus;
-use jan_host::models::BoxFuture;
+use jan_host::models::{BadParam, BoxFuture, ChatEvent, ChatStream, Completion, Embeddings, Usage};
 use jan_host::{Ask, Host, ModelProvider};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 /// Answers "echo: <last user message>", streaming it word by word, and
 /// reports what it was asked (system prompt included) so tests can check
@@ -27,59 +26,60 @@ impl ModelProvider for EchoModels {
         ]
     }
 
-    fn chat(
-        &self,
-        request: Value,
-        deltas: Option<mpsc::UnboundedSender<String>>,
-    ) -> BoxFuture<anyhow::Result<Value>> {
-        Box::pin(async move {
-            let messages = request["messages"].as_array().cloned().unwrap_or_default();
-            let last = messages
-                .iter()
-                .rev()
-                .find(|m| m["role"] == "user")
-                .and_then(|m| m["content"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            let system = messages
-                .iter()
-                .find(|m| m["role"] == "system")
-                .and_then(|m| m["content"].as_str())
-                .map(|s| format!(" [system: {s}]"))
-                .unwrap_or_default();
-            let temp = request
-                .get("temperature")
-                .map(|t| format!(" [temperature: {t}]"))
-                .unwrap_or_default();
-            let text = format!(
-                "echo: {last}{system}{temp} [model: {}]",
-                request["model"].as_str().unwrap_or("?")
-            );
-            if let Some(tx) = deltas {
-                for (i, word) in text.split(' ').enumerate() {
-                    let piece = if i == 0 {
-                        word.to_string()
-                    } else {
-                        format!(" {word}")
-                    };
-                    let _ = tx.send(piece);
-                }
-            }
-            Ok(json!({
-                "object": "chat.completion",
-                "model": request["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            }))
-        })
+    /// The Candle engine's own checks: they need no model.
+    fn check(&self, request: &Value) -> Result<(), BadParam> {
+        jan_models::check(request)
     }
 
-    fn embed(
-        &self,
-        _model: String,
-        input: Vec<String>,
-    ) -> BoxFuture<anyhow::Result<Vec<Vec<f32>>>> {
-        Box::pin(async move { Ok(input.iter().map(|t| vec![t.len() as f32, 1.0]).collect()) })
+    fn chat(&self, request: Value) -> ChatStream {
+        let messages = request["messages"].as_array().cloned().unwrap_or_default();
+        let last = messages
+            .iter()
+            .rev()
+            .find(|m| m["role"] == "user")
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        let system = messages
+            .iter()
+            .find(|m| m["role"] == "system")
+            .and_then(|m| m["content"].as_str())
+            .map(|s| format!(" [system: {s}]"))
+            .unwrap_or_default();
+        let temp = request
+            .get("temperature")
+            .map(|t| format!(" [temperature: {t}]"))
+            .unwrap_or_default();
+        let model = request["model"].as_str().unwrap_or("?");
+        let text = format!("echo: {last}{system}{temp} [model: {model}]");
+        let mut events: Vec<ChatEvent> = text
+            .split(' ')
+            .enumerate()
+            .map(|(i, word)| {
+                ChatEvent::Text(if i == 0 {
+                    word.to_string()
+                } else {
+                    format!(" {word}")
+                })
+            })
+            .collect();
+        let mut done = Completion::text(model, &text);
+        done.usage = Usage {
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            cached_tokens: 0,
+        };
+        events.push(ChatEvent::Done(done));
+        ChatStream::of(events)
+    }
+
+    fn embed(&self, _model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Embeddings>> {
+        Box::pin(async move {
+            Ok(Embeddings {
+                vectors: input.iter().map(|t| vec![t.len() as f32, 1.0]).collect(),
+                tokens: 0,
+            })
+        })
     }
 }
 
