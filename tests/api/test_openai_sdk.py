@@ -63,6 +63,48 @@ def test_chat_errors_are_openai_errors(client):
         client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
 
 
+def test_chat_parameters_are_supported_or_refused_by_name(client):
+    user = [{"role": "user", "content": "x"}]
+    refused = [
+        (dict(extra_body={"frobnicate": 1}), "frobnicate", "Unrecognized request argument"),
+        (dict(extra_body={"top_k": -1}), "top_k", ""),
+        (dict(reasoning_effort="low"), "reasoning_effort", "do not reason"),
+        (dict(store=True), "store", "not stored"),
+        (dict(stream_options={"include_usage": True}), "stream_options", "'stream' is enabled"),
+        (dict(tool_choice="auto"), "tool_choice", "'tools'"),
+        (dict(modalities=["text", "audio"]), "modalities", ""),
+        (dict(logit_bias={"x": 1}), "logit_bias", ""),
+        (dict(logit_bias={"1": 101}), "logit_bias", ""),
+        (dict(logit_bias={"99999999": 1}), "logit_bias", "vocabulary"),
+        (dict(messages=[{"role": "user", "content": "x", "color": "red"}]), "messages[0].color", "Unrecognized"),
+        (dict(messages=[{"role": "tool", "content": "x"}]), "messages[0].tool_call_id", "Missing"),
+    ]
+    for extra, param, words in refused:
+        with pytest.raises(openai.BadRequestError) as e:
+            client.chat.completions.create(**{"model": MODEL, "messages": user, "max_tokens": 2, **extra})
+        assert e.value.body["param"] == param, (extra, e.value.body)
+        assert words in e.value.body["message"], (extra, e.value.body)
+    # Identifiers are accepted (they change nothing here), as is a name.
+    r = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "x", "name": "ada"}], max_tokens=2,
+        user="u1", safety_identifier="s1", prompt_cache_key="k", service_tier="auto", store=False,
+    )
+    assert r.choices[0].message.role == "assistant"
+
+
+def test_logit_bias_forces_a_token(client):
+    ask = dict(model=MODEL, messages=[{"role": "user", "content": "What is the capital of France?"}],
+               temperature=0, max_tokens=3, logprobs=True)
+    plain = [t.token for t in client.chat.completions.create(**ask).choices[0].logprobs.content]
+    assert len(set(plain)) > 1, plain
+    # +100 on one token id: greedy decoding picks it every time.
+    forced = [t.token for t in client.chat.completions.create(**ask, logit_bias={"42": 100}).choices[0].logprobs.content]
+    assert len(forced) == 3 and len(set(forced)) == 1, forced
+    # -100 on it (and nothing else) gives the plain answer back.
+    banned = [t.token for t in client.chat.completions.create(**ask, logit_bias={"42": -100}).choices[0].logprobs.content]
+    assert banned == plain
+
+
 def test_assistants_crud_and_auto_pagination(client):
     created = [
         client.beta.assistants.create(model=MODEL, name=f"helper {i}", instructions="Be brief.", metadata={"n": str(i)})

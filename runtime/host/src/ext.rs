@@ -356,20 +356,21 @@ fn op_jan_model_stream_open(
     let provider = c.provider.clone();
     let task = tokio::task::spawn(async move {
         let mut chat = provider.chat(request);
-        while let Some(event) = chat.next().await {
-            match event {
-                Ok(ChatEvent::Text(d)) => {
+        // An error travels as a final marked delta; see stream_next.
+        let error = loop {
+            match chat.next().await {
+                Some(Ok(ChatEvent::Text(d))) => {
                     if tx.send(d).is_err() {
                         return;
                     }
                 }
-                Ok(_) => {}
-                // The error travels as a final marked delta; see stream_next.
-                Err(e) => {
-                    let _ = tx.send(format!("\u{0}{e:#}"));
-                }
+                Some(Ok(ChatEvent::Done(_))) => return,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break format!("{e:#}"),
+                None => break "the model engine stopped without an answer".to_string(),
             }
-        }
+        };
+        let _ = tx.send(format!("\u{0}{error}"));
     });
     c.next_stream += 1;
     let rid = c.next_stream;

@@ -32,6 +32,9 @@ pub struct Params {
     /// `logprobs: true`: record each token's log probability and this many
     /// alternatives (`top_logprobs`, 0–20).
     pub logprobs: Option<usize>,
+    /// `logit_bias`: added to these tokens' logits before sampling (-100
+    /// bans a token, 100 all but forces it).
+    pub logit_bias: Vec<(u32, f32)>,
 }
 
 impl Default for Params {
@@ -49,6 +52,7 @@ impl Default for Params {
             frequency_penalty: 0.0,
             presence_penalty: 0.0,
             logprobs: None,
+            logit_bias: Vec::new(),
         }
     }
 }
@@ -161,6 +165,29 @@ impl Params {
             }
             Some(Value::Bool(true)) => p.logprobs = Some(top.unwrap_or(0)),
             Some(v) => return Err(bad("logprobs", format!("must be a boolean, got {v}"))),
+        }
+        if let Some(bias) = get("logit_bias") {
+            let map = bias
+                .as_object()
+                .ok_or_else(|| bad("logit_bias", "must map token ids to numbers"))?;
+            if map.len() > 300 {
+                return Err(bad("logit_bias", "at most 300 tokens"));
+            }
+            for (k, v) in map {
+                let id: u32 = k
+                    .parse()
+                    .map_err(|_| bad("logit_bias", format!("keys must be token ids, got '{k}'")))?;
+                let b = v
+                    .as_f64()
+                    .filter(|b| (-100.0..=100.0).contains(b))
+                    .ok_or_else(|| {
+                        bad(
+                            "logit_bias",
+                            format!("'{k}' must be a number from -100 to 100, got {v}"),
+                        )
+                    })?;
+                p.logit_bias.push((id, b as f32));
+            }
         }
         if p.stop.len() > 4 {
             return Err(bad("stop", "at most 4 stop sequences"));
@@ -406,10 +433,19 @@ impl Session {
     }
 
     fn penalize(&self, logits: Tensor, p: &Params, generated: &[u32]) -> anyhow::Result<Tensor> {
-        if p.repeat_penalty == 1.0 && p.frequency_penalty == 0.0 && p.presence_penalty == 0.0 {
+        if p.repeat_penalty == 1.0
+            && p.frequency_penalty == 0.0
+            && p.presence_penalty == 0.0
+            && p.logit_bias.is_empty()
+        {
             return Ok(logits);
         }
         let mut l = logits.to_vec1::<f32>()?;
+        for &(t, b) in &p.logit_bias {
+            if let Some(x) = l.get_mut(t as usize) {
+                *x += b;
+            }
+        }
         if p.repeat_penalty != 1.0 {
             let recent = &self.tokens[self.tokens.len().saturating_sub(p.repeat_last_n)..];
             let mut seen = std::collections::HashSet::new();

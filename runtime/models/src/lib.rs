@@ -105,6 +105,20 @@ impl Loaded {
         out: &mut dyn FnMut(ChatEvent),
     ) -> anyhow::Result<Completion> {
         let mut params = Params::from_layers(&[request, self.entry.parameters()])?;
+        if let Some((id, _)) = params
+            .logit_bias
+            .iter()
+            .find(|(id, _)| self.n_vocab > 0 && *id as usize >= self.n_vocab)
+        {
+            return Err(generate::bad(
+                "logit_bias",
+                format!(
+                    "token {id} is not in the model's vocabulary of {} tokens",
+                    self.n_vocab
+                ),
+            )
+            .into());
+        }
         let spec = tools::Spec::from_request(request)?;
         if spec.forces_call() {
             // Stop strings apply to text; a forced answer is all call.
@@ -190,12 +204,12 @@ impl Loaded {
             // answer.
             content.clear();
         }
-        let calls = match &splitter {
-            None => calls,
+        let (content, calls) = match &splitter {
+            None => (content, calls),
             Some(s) => {
-                let (rest, calls) = s.finish(&content, calls);
+                let (rest, content, calls) = s.finish(content, calls);
                 rest.into_iter().for_each(&mut *out);
-                calls
+                (content, calls)
             }
         };
         let logprobs = params
@@ -538,6 +552,11 @@ impl jan_provider::ModelProvider for Provider {
 
     fn check(&self, request: &Value) -> Result<(), BadParam> {
         check(request)
+    }
+
+    /// Reads only this model's folder, and keeps its load error.
+    fn model(&self, id: &str) -> anyhow::Result<Value> {
+        Ok(self.0.entry(id)?.json)
     }
 
     fn chat(&self, request: Value) -> ChatStream {

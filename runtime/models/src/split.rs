@@ -204,49 +204,57 @@ impl Splitter {
     }
 
     /// At the end, given what the whole output was read as (the text and
-    /// the calls): the events still to send, and the calls as sent (a
-    /// streamed call keeps its id and its arguments' text).
+    /// the calls): the events still to send, and the answer's text and
+    /// calls as the client saw them. Once calls were streamed, they are
+    /// the answer's calls (a call cut short is left out), followed by any
+    /// read at the end from what came after them; the text is what came
+    /// before the first call.
     pub fn finish(
         &self,
-        content: &str,
-        mut calls: Vec<ToolCall>,
-    ) -> (Vec<ChatEvent>, Vec<ToolCall>) {
+        content: String,
+        calls: Vec<ToolCall>,
+    ) -> (Vec<ChatEvent>, String, Vec<ToolCall>) {
         let mut out = Vec::new();
-        if let Some(rest) = self.gate.rest(content) {
+        let (content, mut answer, later) = if self.streamed.is_empty() {
+            (content, Vec::new(), calls)
+        } else {
+            let text = match self.gate.buffer.find(HERMES_OPEN) {
+                Some(at) => self.gate.buffer[..at].trim_end().to_string(),
+                None => content,
+            };
+            let streamed = self
+                .streamed
+                .iter()
+                .filter(|s| {
+                    s.complete
+                        && serde_json::from_str::<Value>(&s.arguments).is_ok_and(|v| v.is_object())
+                })
+                .map(|s| ToolCall {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    arguments: s.arguments.clone(),
+                })
+                .collect();
+            let later = calls.into_iter().skip(self.streamed.len()).collect();
+            (text, streamed, later)
+        };
+        if let Some(rest) = self.gate.rest(&content) {
             out.push(ChatEvent::Text(rest));
         }
-        for (index, call) in calls.iter_mut().enumerate() {
-            match self.streamed.get(index) {
-                Some(s) => {
-                    let same = s.complete
-                        && s.name == call.name
-                        && serde_json::from_str::<Value>(&s.arguments).ok()
-                            == serde_json::from_str::<Value>(&call.arguments).ok();
-                    if same {
-                        call.id = s.id.clone();
-                        call.arguments = s.arguments.clone();
-                    } else {
-                        tracing::warn!(
-                            "streamed tool call {index} ({}) differs from the one read at the end ({})",
-                            s.name,
-                            call.name
-                        );
-                    }
-                }
-                None => {
-                    out.push(ChatEvent::ToolCallStart {
-                        index,
-                        id: call.id.clone(),
-                        name: call.name.clone(),
-                    });
-                    out.push(ChatEvent::ToolCallArguments {
-                        index,
-                        delta: call.arguments.clone(),
-                    });
-                }
-            }
+        for (k, call) in later.into_iter().enumerate() {
+            let index = self.streamed.len() + k;
+            out.push(ChatEvent::ToolCallStart {
+                index,
+                id: call.id.clone(),
+                name: call.name.clone(),
+            });
+            out.push(ChatEvent::ToolCallArguments {
+                index,
+                delta: call.arguments.clone(),
+            });
+            answer.push(call);
         }
-        (out, calls)
+        (out, content, answer)
     }
 }
 
@@ -300,10 +308,12 @@ fn head(text: &str) -> Head {
         }
     }
     skip_ws(&mut at);
-    if at == text.len() {
-        return Head::More;
+    match text[at..].chars().next() {
+        None => Head::More,
+        Some('{') => Head::Call { name, len: at },
+        // Arguments as a JSON string (or anything else): read at the end.
+        Some(_) => Head::Not,
     }
-    Head::Call { name, len: at }
 }
 
 /// Streams text while it may still turn out to be a call: nothing is sent
@@ -486,8 +496,9 @@ mod tests {
                 parameters: serde_json::json!({"type": "object"}),
             }],
         );
-        let (rest, calls) = s.finish(&content, calls);
+        let (rest, content, calls) = s.finish(content, calls);
         assert!(rest.is_empty(), "{rest:?}");
+        assert_eq!(content, "Checking.");
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].arguments, args);
         let ChatEvent::ToolCallStart { id, .. } = starts[0] else {
@@ -513,11 +524,12 @@ mod tests {
             "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\"}}",
             "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}",
             "<tool_call>\n{\"arguments\": {\"city\": \"Oslo\"}, \"name\": \"get_weather\"}</tool_call>",
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Oslo\\\"}\"}</tool_call>",
         ] {
             let (s, events) = run(&[text], true);
             assert!(events.is_empty(), "{text}: {events:?}");
             let call = ToolCall::new("get_weather", "{\"city\":\"Oslo\"}".into());
-            let (rest, calls) = s.finish("", vec![call.clone()]);
+            let (rest, _, calls) = s.finish(String::new(), vec![call.clone()]);
             assert_eq!(calls, vec![call.clone()]);
             assert_eq!(
                 rest[0],
@@ -540,5 +552,26 @@ mod tests {
             true,
         );
         assert!(events.is_empty(), "{events:?}");
+    }
+
+    #[test]
+    fn the_stream_and_the_answer_agree_when_a_call_is_cut_or_broken() {
+        // Cut by max_tokens: the client saw a partial call; the answer has
+        // no call and no markup as text.
+        let cut = "Sure.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Pa";
+        let (s, _) = run(&[cut], true);
+        let (rest, content, calls) = s.finish(cut.to_string(), Vec::new());
+        assert!(rest.is_empty() && calls.is_empty(), "{rest:?} {calls:?}");
+        assert_eq!(content, "Sure.");
+        // The outer brace missing: the streamed call stands.
+        let broken = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}\n</tool_call>";
+        let (s, events) = run(&[broken], true);
+        let (rest, content, calls) = s.finish(broken.to_string(), Vec::new());
+        assert!(
+            rest.is_empty() && content.is_empty(),
+            "{rest:?} {content:?}"
+        );
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].arguments, args_of(&events, 0));
     }
 }

@@ -45,9 +45,13 @@ pub trait ModelProvider: Send + Sync {
     /// One embedding per input text.
     fn embed(&self, model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Embeddings>>;
 
-    /// The descriptor of model `id`.
-    fn model(&self, id: &str) -> Option<Value> {
-        self.list().into_iter().find(|m| m["id"] == id)
+    /// The descriptor of model `id`: [`ModelNotFound`] when there is no
+    /// such model, another error when its folder cannot be read.
+    fn model(&self, id: &str) -> anyhow::Result<Value> {
+        self.list()
+            .into_iter()
+            .find(|m| m["id"] == id)
+            .ok_or_else(|| ModelNotFound(id.to_string()).into())
     }
 }
 

@@ -61,8 +61,8 @@ impl ChatStream {
         stream
     }
 
-    /// The next event; `None` after `Done` or an error, or if the engine
-    /// went away without finishing (an error is made for that).
+    /// The next event; `None` after `Done` or an error, and also if the
+    /// engine went away without finishing (treat that as an error).
     pub async fn next(&mut self) -> Option<anyhow::Result<ChatEvent>> {
         self.rx.recv().await
     }

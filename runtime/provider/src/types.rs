@@ -138,7 +138,7 @@ impl TokenLogprob {
 /// A whole answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
-    /// `chatcmpl-…`, the same in every chunk of a stream.
+    /// `chatcmpl-…`.
     pub id: String,
     pub model: String,
     /// Text beside the calls (empty when the answer is only calls).

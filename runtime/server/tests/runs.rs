@@ -272,6 +272,21 @@ async fn the_openapi_document_lists_what_is_served() {
         doc["components"]["schemas"]["ErrorDetail"]["required"],
         json!(["message", "type"])
     );
+    // The chat request is described field by field, not as `Object`.
+    let body = &paths["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    let name = body["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+    let chat = &doc["components"]["schemas"][name];
+    assert_eq!(chat["required"], json!(["model", "messages"]), "{chat}");
+    for field in [
+        "tools",
+        "tool_choice",
+        "response_format",
+        "logit_bias",
+        "stream_options",
+    ] {
+        assert!(chat["properties"][field].is_object(), "{field}: {chat}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,4 +1,6 @@
-//! `/v1/models` and `/v1/chat/completions`.
+//! `/v1/models`, `/v1/chat/completions` and `/v1/embeddings`.
+
+mod request;
 
 use std::convert::Infallible;
 
@@ -7,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use jan_host::models::{BadParam, ChatEvent, ContextOverflow, ModelNotFound};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
@@ -38,129 +40,8 @@ pub async fn get_model(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let model = s
-        .models()
-        .model(&id)
-        .ok_or_else(|| ApiError::not_found("model", &id))?;
+    let model = s.models().model(&id).map_err(engine_error)?;
     Ok(Json(model_object(&model)))
-}
-
-const ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool"];
-
-fn validate(body: &Map<String, Value>) -> ApiResult<()> {
-    match body.get("model") {
-        Some(Value::String(_)) => {}
-        None => return Err(ApiError::invalid(Some("model"), "'model' is required")),
-        Some(v) => {
-            return Err(ApiError::invalid(
-                Some("model"),
-                format!("'model' must be a string, got {v}"),
-            ));
-        }
-    }
-    let messages = match body.get("messages") {
-        Some(Value::Array(m)) if !m.is_empty() => m,
-        Some(Value::Array(_)) => {
-            return Err(ApiError::invalid(
-                Some("messages"),
-                "'messages' must not be empty",
-            ));
-        }
-        None => {
-            return Err(ApiError::invalid(
-                Some("messages"),
-                "'messages' is required",
-            ));
-        }
-        Some(_) => {
-            return Err(ApiError::invalid(
-                Some("messages"),
-                "'messages' must be an array",
-            ));
-        }
-    };
-    for (i, m) in messages.iter().enumerate() {
-        let param = format!("messages[{i}]");
-        let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
-        if !ROLES.contains(&role) {
-            return Err(ApiError::invalid(
-                Some(&format!("{param}.role")),
-                format!("'{param}.role' must be one of {ROLES:?}"),
-            ));
-        }
-        if let Some(calls) = m.get("tool_calls").filter(|c| !c.is_null()) {
-            let ok = role == "assistant"
-                && calls.as_array().is_some_and(|a| {
-                    a.iter().all(|c| {
-                        c["id"].is_string()
-                            && c["function"]["name"].is_string()
-                            && c["function"]["arguments"].is_string()
-                    })
-                });
-            if !ok {
-                return Err(ApiError::invalid(
-                    Some(&format!("{param}.tool_calls")),
-                    format!(
-                        "'{param}.tool_calls' must be an assistant message's list of {{id, type: 'function', function: {{name, arguments}}}} with 'arguments' a JSON string"
-                    ),
-                ));
-            }
-        }
-        if role == "tool" && !m["tool_call_id"].is_string() {
-            return Err(ApiError::invalid(
-                Some(&format!("{param}.tool_call_id")),
-                format!("'{param}.tool_call_id' is required for a tool message"),
-            ));
-        }
-        if let Some(parts) = m.get("content").and_then(Value::as_array)
-            && let Some((j, p)) = parts
-                .iter()
-                .enumerate()
-                .find(|(_, p)| p["type"] != "text" || !p["text"].is_string())
-        {
-            return Err(ApiError::invalid(
-                Some(&format!("{param}.content[{j}]")),
-                format!(
-                    "only text content parts are supported by these models, got {}",
-                    p["type"]
-                ),
-            ));
-        }
-        match m.get("content") {
-            Some(Value::String(_)) | Some(Value::Array(_)) => {}
-            None | Some(Value::Null) if role == "assistant" => {}
-            _ => {
-                return Err(ApiError::invalid(
-                    Some(&format!("{param}.content")),
-                    format!("'{param}.content' must be a string or an array of content parts"),
-                ));
-            }
-        }
-    }
-    for k in ["stream", "parallel_tool_calls"] {
-        if let Some(v) = body.get(k).filter(|v| !v.is_null() && !v.is_boolean()) {
-            return Err(ApiError::invalid(
-                Some(k),
-                format!("'{k}' must be a boolean, got {v}"),
-            ));
-        }
-    }
-    for k in ["functions", "function_call"] {
-        if body.get(k).is_some_and(|v| !v.is_null()) {
-            return Err(ApiError::invalid(
-                Some(k),
-                format!(
-                    "'{k}' (the deprecated function-calling API) is not supported; use 'tools' and 'tool_choice'"
-                ),
-            ));
-        }
-    }
-    if let Some(n) = body.get("n").filter(|v| !v.is_null())
-        && n.as_u64() != Some(1)
-    {
-        return Err(ApiError::invalid(Some("n"), "only n=1 is supported"));
-    }
-    Ok(())
 }
 
 /// Maps an engine error: bad parameters and an oversized prompt are the
@@ -179,14 +60,12 @@ fn engine_error(e: anyhow::Error) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
-#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body(content = Object, description = "`messages`, `model`, `temperature`, `top_p`, `top_k`, `max_tokens`/`max_completion_tokens`, `stop`, `seed`, `n` (1), `presence_penalty`, `frequency_penalty`, `user`, `tools`, `tool_choice`, `parallel_tool_calls`, `response_format` (`text`, `json_object`, `json_schema`: enforced by constrained decoding), `logprobs`/`top_logprobs` (with `stream`: in one chunk before the last), `stream`, `stream_options.include_usage`"), responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body = request::ChatRequest, responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
-    validate(&body)?;
-    let model = opt_str(&body, "model")?.unwrap_or_default();
-    let descriptor = s
-        .models()
-        .model(&model)
-        .ok_or_else(|| ApiError::not_found("model", &model).with_code("model_not_found"))?;
+    let req = request::parse(&body)?;
+    req.check()?;
+    let model = req.model.clone();
+    let descriptor = s.models().model(&model).map_err(engine_error)?;
     if descriptor["type"] == "embedding" {
         return Err(ApiError::invalid(
             Some("model"),
@@ -195,12 +74,7 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
     }
     // Checked up front, so a stream never starts with a bad request.
     crate::check_request(&s, Value::Object(body.clone())).await?;
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let include_usage = body
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let (stream, include_usage) = (req.streams(), req.include_usage());
     let chat = s.models().chat(Value::Object(body));
     if !stream {
         let done = chat.completion().await.map_err(engine_error)?;
@@ -326,10 +200,7 @@ pub async fn embeddings(State(s): State<AppState>, Body(body): Body) -> ApiResul
             ));
         }
     };
-    let descriptor = s
-        .models()
-        .model(&model)
-        .ok_or_else(|| ApiError::not_found("model", &model).with_code("model_not_found"))?;
+    let descriptor = s.models().model(&model).map_err(engine_error)?;
     if descriptor["type"] != "embedding" {
         return Err(ApiError::invalid(
             Some("model"),
