@@ -9,11 +9,16 @@
 //!
 //! `messages.jsonl` is a log: each line is a whole message, a later line
 //! with the same id replaces it, and `{"id": .., "deleted": true}` removes
-//! it. A line cut short by a crash is ignored on read. Writers to one thread
-//! hold that thread's lock, so concurrent requests never interleave.
+//! it. A line cut short by a crash is ignored on read, and cut off before
+//! the next append (which so always starts on a fresh line). Writers to one
+//! thread hold that thread's lock, so concurrent requests never interleave.
+//!
+//! What a crash can leave behind (`.tmp-*` files of unfinished atomic
+//! writes, `.deleted-*` folders, a thread folder whose `thread.json` was
+//! never written) is removed when the store is opened.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -97,6 +102,7 @@ impl Store {
             locks: Arc::default(),
         };
         std::fs::create_dir_all(&store.root)?;
+        store.clean_leftovers();
         for thread in store.thread_ids() {
             for mut run in store.runs(&thread).unwrap_or_default() {
                 let status = run["status"].as_str().unwrap_or("failed");
@@ -126,6 +132,42 @@ impl Store {
             .clone();
         let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
         f()
+    }
+
+    /// Removes what crashes left: unfinished atomic writes, half-deleted
+    /// threads, thread folders without a thread.
+    fn clean_leftovers(&self) {
+        let mut dirs = vec![self.root.clone()];
+        for id in self.thread_ids() {
+            let dir = self.root.join(&id);
+            if dir.join("thread.json").is_file() {
+                dirs.push(dir.join("runs"));
+                dirs.push(dir);
+            } else if dir.is_dir() {
+                tracing::warn!(
+                    "removing {}: a thread folder without thread.json (left by a crash)",
+                    dir.display()
+                );
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+        for dir in dirs {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.filter_map(|e| e.ok()) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let path = e.path();
+                if name.starts_with(".tmp-") || name.starts_with(".deleted-") {
+                    tracing::warn!("removing {} (left by a crash)", path.display());
+                    let _ = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                }
+            }
+        }
     }
 
     fn dir(&self, thread: &str) -> Result<PathBuf> {
@@ -189,8 +231,10 @@ impl Store {
         line.push(b'\n');
         let mut f = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
-            .open(path)?;
+            .open(&path)?;
+        cut_torn_tail(&mut f, &path)?;
         f.write_all(&line)?;
         f.sync_data()?;
         Ok(())
@@ -326,6 +370,34 @@ impl Store {
     }
 }
 
+/// Cuts a log back to its last whole line: a line cut short by a crash
+/// would otherwise swallow the next append.
+fn cut_torn_tail(f: &mut std::fs::File, path: &Path) -> std::io::Result<()> {
+    let len = f.seek(SeekFrom::End(0))?;
+    let mut end = len;
+    let mut buf = vec![0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            end = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if end < len {
+        tracing::warn!(
+            "{}: cutting off a torn last line ({} bytes, left by a crash)",
+            path.display(),
+            len - end
+        );
+        f.set_len(end)?;
+    }
+    Ok(())
+}
+
 fn write_json(path: &Path, v: &Value) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(v)?;
     bytes.push(b'\n');
@@ -364,6 +436,17 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m[0]["n"], 10);
         assert_eq!(m[1]["id"], "msg_2");
+        // The next append starts on a fresh line: it is not lost, now or
+        // after a restart.
+        s.put_message(id, &json!({"id": "msg_3", "n": 3})).unwrap();
+        let m = Store::open(t.path()).unwrap().messages(id).unwrap();
+        assert_eq!(m.len(), 3, "{m:?}");
+        assert_eq!(m[2]["id"], "msg_3");
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .ends_with("\"n\":3}\n")
+        );
         assert!(matches!(
             s.message(id, "msg_0"),
             Err(StoreError::NotFound(..))
@@ -420,5 +503,45 @@ mod tests {
         assert!(matches!(s.run(id, "../x"), Err(StoreError::NotFound(..))));
         s.delete_thread(id).unwrap();
         assert!(matches!(s.thread(id), Err(StoreError::NotFound(..))));
+    }
+
+    #[test]
+    fn leftovers_of_a_crash_are_removed_on_open() {
+        let t = tempfile::tempdir().unwrap();
+        let s = Store::open(t.path()).unwrap();
+        let th = s.create_thread(Value::Null, Value::Null).unwrap();
+        let id = th["id"].as_str().unwrap();
+        std::fs::write(t.path().join(".tmp-abc"), "x").unwrap();
+        std::fs::write(t.path().join(id).join(".tmp-def"), "x").unwrap();
+        std::fs::write(t.path().join(id).join("runs/.tmp-ghi"), "x").unwrap();
+        std::fs::create_dir_all(t.path().join(".deleted-thread_x/runs")).unwrap();
+        std::fs::create_dir_all(t.path().join("thread_half/runs")).unwrap();
+        let s = Store::open(t.path()).unwrap();
+        let mut left: Vec<String> = walk(t.path());
+        left.sort();
+        assert_eq!(
+            left,
+            vec![
+                id.to_string(),
+                format!("{id}/runs"),
+                format!("{id}/thread.json")
+            ]
+        );
+        assert!(s.thread(id).is_ok());
+    }
+
+    fn walk(root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut todo = vec![root.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap().filter_map(|e| e.ok()) {
+                let p = e.path();
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+                if p.is_dir() {
+                    todo.push(p);
+                }
+            }
+        }
+        out
     }
 }
