@@ -54,6 +54,15 @@ enum Command {
         /// Require `Authorization: Bearer KEY` on every request.
         #[arg(long, env = "JAN_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
+        /// Host names requests may name besides loopback's and the bound
+        /// address (comma-separated; `*` for any). Guards against DNS
+        /// rebinding.
+        #[arg(long, env = "JAN_ALLOWED_HOSTS", value_delimiter = ',')]
+        allowed_hosts: Vec<String>,
+        /// Web origins whose pages may call the API besides loopback pages
+        /// (comma-separated, e.g. `https://app.example.com`; `*` for any).
+        #[arg(long, env = "JAN_CORS_ORIGINS", value_delimiter = ',')]
+        cors_origins: Vec<String>,
         #[command(flatten)]
         data: DataArg,
     },
@@ -172,8 +181,16 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             host,
             port,
             api_key,
+            allowed_hosts,
+            cors_origins,
             data,
-        } => serve(host, port, api_key, data).await,
+        } => {
+            let mut access = jan_server::Access::new(&allowed_hosts, &cors_origins);
+            if !matches!(host.as_str(), "0.0.0.0" | "::" | "[::]") {
+                access = access.with_host(&host);
+            }
+            serve(host, port, api_key, access, data).await
+        }
     }
 }
 
@@ -206,6 +223,7 @@ async fn serve(
     addr: String,
     port: u16,
     api_key: Option<String>,
+    access: jan_server::Access,
     data: DataArg,
 ) -> anyhow::Result<()> {
     let data = open_data(&data)?;
@@ -228,6 +246,7 @@ async fn serve(
         data,
         store,
         api_key: api_key.filter(|k| !k.is_empty()).map(Into::into),
+        access: Arc::new(access),
         active: Default::default(),
     };
     jan_server::serve(state, listener, jan_server::shutdown_signal()).await?;

@@ -36,6 +36,11 @@ pub use jan_provider as models;
 pub use models::{ModelProvider, NO_MODEL_HELP, NoModels};
 use replies::Replies;
 pub use replies::Reply;
+pub use turn::{MAX_ROUNDS, MAX_TOOL_OUTPUT};
+
+/// The most an answer's text may hold (bytes): a run whose reply grows past
+/// it fails, and nothing that large is stored.
+pub const MAX_REPLY: usize = 4 << 20;
 
 /// Why a request could not be answered at all.
 #[derive(Debug, thiserror::Error)]

@@ -14,6 +14,10 @@ use crate::{Host, Reply};
 /// answering fails the turn after this many.
 pub const MAX_ROUNDS: usize = 8;
 
+/// The most a tool's output may hold (bytes); a larger one fails the turn
+/// (it would go to the model and to the thread's log).
+pub const MAX_TOOL_OUTPUT: usize = 1 << 20;
+
 pub(crate) struct Turn {
     pub host: Host,
     pub assistant: String,
@@ -80,6 +84,17 @@ impl Turn {
                         .host
                         .call_tool(&self.assistant, call, self.thread_id.as_deref(), self.hops)
                         .await;
+                    if output.len() > MAX_TOOL_OUTPUT {
+                        let _ = tx.send(Reply::Error {
+                            message: format!(
+                                "tool '{}' returned {} bytes, more than a tool output may hold ({MAX_TOOL_OUTPUT})",
+                                call["function"]["name"].as_str().unwrap_or("?"),
+                                output.len()
+                            ),
+                            stack: String::new(),
+                        });
+                        return;
+                    }
                     let mut c = call.clone();
                     c["function"]["output"] = output.clone().into();
                     ran.push(c);

@@ -1,6 +1,7 @@
 //! The OpenAI-compatible HTTP API: one router, handlers as plain async
 //! functions, errors as one type ([`error::ApiError`]).
 
+mod access;
 mod assistants;
 mod chat;
 pub mod error;
@@ -9,7 +10,6 @@ mod openapi;
 mod runs;
 mod threads;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, Request, State};
@@ -22,10 +22,11 @@ use jan_assistant::DataDir;
 use jan_host::Host;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use access::Access;
 use error::{ApiError, ApiResult};
 
 /// Request bodies larger than this are refused with 413.
@@ -37,6 +38,8 @@ pub struct AppState {
     pub data: DataDir,
     pub store: jan_store::Store,
     pub api_key: Option<Arc<str>>,
+    /// Which hosts and web origins may call the API.
+    pub access: Arc<Access>,
     /// Runs in progress: their cancel switches.
     pub active:
         Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>>,
@@ -106,15 +109,23 @@ pub fn router(state: AppState) -> Router {
             .into_response()
     }))
     .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-    // Browsers: any origin, and every header the SDKs send
-    // (Authorization, X-Stainless-*).
-    .layer(
+    // Errors made outside the handlers (axum's 405, a path that is not
+    // UTF-8, a bad query string) leave as OpenAI's error JSON too.
+    .layer(middleware::map_response(error::as_json))
+    // Browsers: the allowed origins (see access.rs), and every header the
+    // SDKs send (Authorization, X-Stainless-*).
+    .layer({
+        let access = state.access.clone();
         CorsLayer::new()
-            .allow_origin(Any)
+            .allow_origin(AllowOrigin::predicate(move |origin, _| {
+                origin.to_str().is_ok_and(|o| access.origin_allowed(o))
+            }))
             .allow_methods(Any)
             .allow_headers(Any)
-            .expose_headers(Any),
-    )
+            .expose_headers(Any)
+    })
+    // Outermost: a foreign Host or Origin is refused before anything runs.
+    .layer(middleware::from_fn_with_state(state.clone(), access::guard))
     .with_state(state)
 }
 
@@ -132,7 +143,10 @@ async fn auth(
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            // The scheme is case-insensitive (RFC 9110).
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, key)| key.trim())
             .unwrap_or("");
         if !bool::from(given.as_bytes().ct_eq(key.as_bytes())) {
             return ApiError::unauthorized().into_response();
@@ -192,17 +206,88 @@ pub(crate) fn opt_str(
     }
 }
 
+/// What one client may hold of the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Connections served at once; more are closed as they are accepted.
+    /// The default (512) is below the usual 1,024 open-file limit, so idle
+    /// sockets cannot starve the process of descriptors.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how long
+    /// a kept-alive connection may sit idle between requests (15 s).
+    pub header_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 512,
+            header_timeout: std::time::Duration::from_secs(15),
+        }
+    }
+}
+
 /// Serves until `shutdown` resolves; requests in flight (streams included)
-/// are finished first.
+/// are finished first. HTTP/1.1, with a header timeout and a connection cap
+/// (slow or idle clients cannot hold the server; see [`Limits`]), and
+/// accept errors (out of file descriptors) waited out instead of ending
+/// the loop.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(state, listener, Limits::default(), shutdown).await
+}
+
+/// [`serve`] with other limits.
+pub async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let app = router(state);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("accept error: {e}; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(
+                "refusing a connection from {peer}: {} are open",
+                limits.max_connections
+            );
+            drop(stream);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection from {peer}: {e}");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -471,6 +471,12 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     let mut text = String::new();
     let mut meta: Option<Completion> = None;
     let mut calls: Vec<Value> = Vec::new();
+    let too_long = || {
+        format!(
+            "the assistant's reply is longer than {} bytes, the most a message may hold",
+            jan_host::MAX_REPLY
+        )
+    };
     let outcome: Result<(), String> = async {
         let mut answer = s
             .host
@@ -481,6 +487,9 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
             tokio::select! {
                 piece = answer.next() => match piece {
                     Some(Reply::Delta(d)) => {
+                        if text.len() + d.len() > jan_host::MAX_REPLY {
+                            return Err(too_long());
+                        }
                         reply.delta(&d);
                         text.push_str(&d);
                     }
@@ -498,6 +507,9 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
                         send(&events, "thread.run.step.completed", &step);
                     }
                     Some(Reply::Done(full)) => {
+                        if full.len() > jan_host::MAX_REPLY {
+                            return Err(too_long());
+                        }
                         if text.is_empty() && !full.is_empty() {
                             reply.delta(&full);
                         }
@@ -789,6 +801,16 @@ pub async fn submit_tool_outputs(
                     "each tool output needs 'tool_call_id' and 'output' strings",
                 ));
             };
+            if output.len() > jan_host::MAX_TOOL_OUTPUT {
+                return Err(ApiError::invalid(
+                    Some(&format!("tool_outputs[{i}].output")),
+                    format!(
+                        "a tool output may hold at most {} bytes, got {}",
+                        jan_host::MAX_TOOL_OUTPUT,
+                        output.len()
+                    ),
+                ));
+            }
             given.insert(call.to_string(), output.to_string());
         }
         let mut steps = s.store.steps(&thread, &id)?;

@@ -47,6 +47,7 @@ async fn cancelling_a_default_answer_run_stops_generation() {
         store: jan_store::Store::open(data.threads()).unwrap(),
         data,
         api_key: None,
+        access: Default::default(),
         active: Default::default(),
     };
     let (_, th) = call(

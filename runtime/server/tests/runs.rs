@@ -31,6 +31,17 @@ async function* words(n) {
 events.on("assistant:slow", (e) => words(e.messages.at(-1).content === "short" ? 3 : 50));"#,
     )
     .unwrap();
+    // Answers with more text than a message may hold, in pieces or whole.
+    let flood = data.assistants().join("flood");
+    std::fs::create_dir_all(flood.join("src")).unwrap();
+    std::fs::write(
+        flood.join("src/index.js"),
+        r#"import { events } from "@janhq/core";
+const big = "x".repeat(1 << 20);
+async function* pieces() { for (let i = 0; i < 6; i++) yield big; }
+events.on("assistant:flood", (e) => e.messages.at(-1).content === "whole" ? big.repeat(5) : pieces());"#,
+    )
+    .unwrap();
     let host = Host::new(Bus::new(), Arc::new(NoModels));
     host.load_all(&data);
     AppState {
@@ -38,6 +49,7 @@ events.on("assistant:slow", (e) => words(e.messages.at(-1).content === "short" ?
         store: jan_store::Store::open(data.threads()).unwrap(),
         data,
         api_key: None,
+        access: Default::default(),
         active: Default::default(),
     }
 }
@@ -340,4 +352,36 @@ async fn metadata_modified_during_a_run_is_kept() {
     let done = wait_terminal(&s, &th, id).await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["metadata"], json!({"tag": "kept"}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_too_large_to_store_fails_the_run_and_is_not_stored() {
+    let t = tempfile::tempdir().unwrap();
+    let s = state(t.path());
+    for how in ["streamed", "whole"] {
+        let th = thread(&s, how).await;
+        let (st, run) = call(
+            &s,
+            "POST",
+            &format!("/v1/threads/{th}/runs"),
+            json!({"assistant_id": "flood"}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{run}");
+        let r = wait_terminal(&s, &th, run["id"].as_str().unwrap()).await;
+        assert_eq!(r["status"], "failed", "{how}: {r}");
+        assert!(
+            r["last_error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("bytes"),
+            "{r}"
+        );
+        let log = t.path().join("threads").join(&th).join("messages.jsonl");
+        let size = std::fs::metadata(&log).unwrap().len();
+        assert!(
+            size <= jan_host::MAX_REPLY as u64 + 4096,
+            "{how}: {size} bytes stored"
+        );
+    }
 }

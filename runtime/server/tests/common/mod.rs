@@ -1,5 +1,8 @@
 //! Shared by the server's test files: one request through the real router.
 
+// Each test file uses some of these.
+#![allow(dead_code)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -21,6 +24,20 @@ pub async fn call(s: &AppState, method: &str, uri: &str, body: Value) -> (Status
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (
         status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Sends a request built by the test; returns the status, the headers and
+/// the JSON answer (`null` when the body is not JSON).
+pub async fn send(s: &AppState, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let resp = router(s.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        headers,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
 }
