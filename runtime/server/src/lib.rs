@@ -7,6 +7,7 @@ mod chat;
 pub mod error;
 mod list;
 mod openapi;
+mod responses;
 mod runs;
 mod threads;
 
@@ -78,7 +79,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(runs::cancel))
         .routes(routes!(runs::submit_tool_outputs))
         .routes(routes!(runs::list_steps))
-        .routes(routes!(runs::retrieve_step));
+        .routes(routes!(runs::retrieve_step))
+        .routes(routes!(responses::create))
+        .routes(routes!(responses::retrieve, responses::delete))
+        .routes(routes!(responses::cancel))
+        .routes(routes!(responses::input_items));
     let (v1, api) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/v1", v1)
         .split_for_parts();
@@ -189,6 +194,49 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             )),
         }
     }
+}
+
+/// Reads a JSON body as a typed request; a field of the wrong shape is a
+/// 400 naming its path, an unknown field a 400 naming it (OpenAI's
+/// "Unrecognized request argument").
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    body: &serde_json::Map<String, Value>,
+) -> ApiResult<T> {
+    let value = Value::Object(body.clone());
+    serde_path_to_error::deserialize::<_, T>(&value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = |prefix: &str| {
+            let field = inner.strip_prefix(prefix)?.split('`').next()?;
+            // The path may or may not end with the field already.
+            Some(if path == "." || path.is_empty() {
+                field.to_string()
+            } else if path == field || path.ends_with(&format!(".{field}")) {
+                path.clone()
+            } else {
+                format!("{path}.{field}")
+            })
+        };
+        if let Some(param) = field("unknown field `") {
+            return ApiError::invalid(
+                Some(&param),
+                format!("Unrecognized request argument supplied: {param}"),
+            );
+        }
+        if let Some(param) = field("missing field `") {
+            return ApiError::invalid(
+                Some(&param),
+                format!("Missing required parameter: '{param}'."),
+            );
+        }
+        let param = if path == "." {
+            None
+        } else {
+            Some(path.as_str())
+        };
+        let at = param.map(|p| format!("'{p}': ")).unwrap_or_default();
+        ApiError::invalid(param, format!("{at}{inner}"))
+    })
 }
 
 /// Reads an optional string field.

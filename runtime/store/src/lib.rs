@@ -22,6 +22,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod responses;
+
 use jan_assistant::{atomic_write, valid_id};
 use serde_json::{Value, json};
 
@@ -88,6 +90,8 @@ fn expire_if_due(run: &mut Value, steps: &mut [Value]) -> bool {
 #[derive(Clone)]
 pub struct Store {
     root: PathBuf,
+    /// `responses/`, beside the threads folder (see [`Store::put_response`]).
+    responses: PathBuf,
     locks: Arc<Mutex<HashMap<String, Arc<Mutex<()>>>>>,
 }
 
@@ -97,12 +101,18 @@ impl Store {
     /// tool outputs keep waiting (the client holds the work) until they
     /// expire.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
+        let root: PathBuf = root.into();
+        let responses = root
+            .parent()
+            .map_or_else(|| root.join("responses"), |p| p.join("responses"));
         let store = Store {
-            root: root.into(),
+            root,
+            responses,
             locks: Arc::default(),
         };
         std::fs::create_dir_all(&store.root)?;
         store.clean_leftovers();
+        store.open_responses()?;
         for thread in store.thread_ids() {
             for mut run in store.runs(&thread).unwrap_or_default() {
                 let status = run["status"].as_str().unwrap_or("failed");
@@ -416,7 +426,8 @@ mod tests {
     #[test]
     fn messages_are_a_log_with_replacement_and_deletion() {
         let t = tempfile::tempdir().unwrap();
-        let s = Store::open(t.path()).unwrap();
+        let root = t.path().join("threads");
+        let s = Store::open(&root).unwrap();
         let th = s.create_thread(Value::Null, Value::Null).unwrap();
         let id = th["id"].as_str().unwrap();
         for i in 0..3 {
@@ -426,7 +437,7 @@ mod tests {
         s.put_message(id, &json!({"id": "msg_1", "n": 10})).unwrap();
         s.delete_message(id, "msg_0").unwrap();
         // A torn last line is ignored.
-        let path = t.path().join(id).join("messages.jsonl");
+        let path = root.join(id).join("messages.jsonl");
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
@@ -439,7 +450,7 @@ mod tests {
         // The next append starts on a fresh line: it is not lost, now or
         // after a restart.
         s.put_message(id, &json!({"id": "msg_3", "n": 3})).unwrap();
-        let m = Store::open(t.path()).unwrap().messages(id).unwrap();
+        let m = Store::open(&root).unwrap().messages(id).unwrap();
         assert_eq!(m.len(), 3, "{m:?}");
         assert_eq!(m[2]["id"], "msg_3");
         assert!(
@@ -456,7 +467,8 @@ mod tests {
     #[test]
     fn runs_waiting_for_tool_outputs_survive_a_restart_and_then_expire() {
         let t = tempfile::tempdir().unwrap();
-        let s = Store::open(t.path()).unwrap();
+        let root = t.path().join("threads");
+        let s = Store::open(&root).unwrap();
         let th = s.create_thread(Value::Null, Value::Null).unwrap();
         let id = th["id"].as_str().unwrap();
         let waiting = |run: &str, expires_at: u64| {
@@ -468,7 +480,7 @@ mod tests {
                 .unwrap();
         };
         waiting("run_1", now() + TOOL_OUTPUTS_WAIT_SECS);
-        let s = Store::open(t.path()).unwrap();
+        let s = Store::open(&root).unwrap();
         assert_eq!(s.run(id, "run_1").unwrap()["status"], "requires_action");
 
         s.put_run(id, &json!({"id": "run_1", "status": "cancelled"}))
@@ -479,24 +491,24 @@ mod tests {
         assert!(run["required_action"].is_null());
         assert_eq!(s.steps(id, "run_2").unwrap()[0]["status"], "expired");
         // Saved, not only reported.
-        let raw: Value = serde_json::from_slice(
-            &std::fs::read(t.path().join(id).join("runs/run_2.json")).unwrap(),
-        )
-        .unwrap();
+        let raw: Value =
+            serde_json::from_slice(&std::fs::read(root.join(id).join("runs/run_2.json")).unwrap())
+                .unwrap();
         assert_eq!(raw["status"], "expired");
     }
 
     #[test]
     fn unfinished_runs_fail_on_reopen_and_bad_ids_are_not_found() {
         let t = tempfile::tempdir().unwrap();
-        let s = Store::open(t.path()).unwrap();
+        let root = t.path().join("threads");
+        let s = Store::open(&root).unwrap();
         let th = s.create_thread(Value::Null, Value::Null).unwrap();
         let id = th["id"].as_str().unwrap();
         s.put_run(id, &json!({"id": "run_1", "status": "in_progress"}))
             .unwrap();
         s.put_run(id, &json!({"id": "run_2", "status": "completed"}))
             .unwrap();
-        let s = Store::open(t.path()).unwrap();
+        let s = Store::open(&root).unwrap();
         assert_eq!(s.run(id, "run_1").unwrap()["status"], "failed");
         assert_eq!(s.run(id, "run_2").unwrap()["status"], "completed");
         assert!(matches!(s.thread("../etc"), Err(StoreError::NotFound(..))));
@@ -508,16 +520,17 @@ mod tests {
     #[test]
     fn leftovers_of_a_crash_are_removed_on_open() {
         let t = tempfile::tempdir().unwrap();
-        let s = Store::open(t.path()).unwrap();
+        let root = t.path().join("threads");
+        let s = Store::open(&root).unwrap();
         let th = s.create_thread(Value::Null, Value::Null).unwrap();
         let id = th["id"].as_str().unwrap();
-        std::fs::write(t.path().join(".tmp-abc"), "x").unwrap();
-        std::fs::write(t.path().join(id).join(".tmp-def"), "x").unwrap();
-        std::fs::write(t.path().join(id).join("runs/.tmp-ghi"), "x").unwrap();
-        std::fs::create_dir_all(t.path().join(".deleted-thread_x/runs")).unwrap();
-        std::fs::create_dir_all(t.path().join("thread_half/runs")).unwrap();
-        let s = Store::open(t.path()).unwrap();
-        let mut left: Vec<String> = walk(t.path());
+        std::fs::write(root.join(".tmp-abc"), "x").unwrap();
+        std::fs::write(root.join(id).join(".tmp-def"), "x").unwrap();
+        std::fs::write(root.join(id).join("runs/.tmp-ghi"), "x").unwrap();
+        std::fs::create_dir_all(root.join(".deleted-thread_x/runs")).unwrap();
+        std::fs::create_dir_all(root.join("thread_half/runs")).unwrap();
+        let s = Store::open(&root).unwrap();
+        let mut left: Vec<String> = walk(&root);
         left.sort();
         assert_eq!(
             left,

@@ -28,6 +28,7 @@ before(async () => {
   const data = mkdtempSync(join(tmpdir(), "jan-node-"));
   const env = { ...process.env, JAN_DATA_FOLDER: data };
   execFileSync(jan, ["models", "import", join(repo, ".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"), "--link"], { env });
+  execFileSync(jan, ["models", "import", join(repo, ".cache/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"), "--link"], { env });
   const port = await freePort();
   server = spawn(jan, ["serve", "--port", String(port)], { env, stdio: "ignore" });
   const base = `http://127.0.0.1:${port}`;
@@ -66,4 +67,33 @@ test("streamed run", async () => {
   assert.match(text, /Paris/);
   assert.equal(events[0], "thread.run.created");
   assert.equal(events.at(-1), "thread.run.completed");
+});
+
+const QWEN = "qwen2-5-coder-0-5b-instruct-q4_k_m";
+
+test("streamed response", async () => {
+  const stream = client.responses.stream({ model: MODEL, input: QUESTION, temperature: 0, max_output_tokens: 24 });
+  let text = "";
+  stream.on("response.output_text.delta", (e) => (text += e.delta));
+  const final = await stream.finalResponse();
+  assert.equal(final.status, "completed");
+  assert.match(final.output_text, /Paris/);
+  assert.equal(text, final.output_text);
+});
+
+test("response function tool round trip", async () => {
+  const tools = [{
+    type: "function", name: "get_weather", description: "Get the current weather in a city", strict: false,
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  }];
+  const r = await client.responses.create({ model: QWEN, input: "What is the weather in Rome?", tools, tool_choice: "required", temperature: 0 });
+  const call = r.output.find((o) => o.type === "function_call");
+  assert.equal(call.name, "get_weather");
+  assert.equal(JSON.parse(call.arguments).city, "Rome");
+  const out = await client.responses.create({
+    model: QWEN, previous_response_id: r.id, tools, temperature: 0, max_output_tokens: 60,
+    input: [{ type: "function_call_output", call_id: call.call_id, output: JSON.stringify({ temp_c: 14 }) }],
+  });
+  assert.equal(out.status, "completed");
+  assert.match(out.output_text, /14/);
 });

@@ -46,7 +46,7 @@ pub async fn get_model(
 
 /// Maps an engine error: bad parameters and an oversized prompt are the
 /// request's fault (400); anything else is ours (500).
-fn engine_error(e: anyhow::Error) -> ApiError {
+pub(crate) fn engine_error(e: anyhow::Error) -> ApiError {
     if let Some(ModelNotFound(id)) = e.downcast_ref::<ModelNotFound>() {
         return ApiError::not_found("model", id).with_code("model_not_found");
     }

@@ -265,41 +265,7 @@ pub struct JsonSchemaFormat {
 /// Reads `body` as a [`ChatRequest`]; a field of the wrong shape is a 400
 /// naming its path, an unknown field a 400 naming it.
 pub fn parse(body: &Map<String, Value>) -> ApiResult<ChatRequest> {
-    let value = Value::Object(body.clone());
-    serde_path_to_error::deserialize::<_, ChatRequest>(&value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let field = |prefix: &str| {
-            let field = inner.strip_prefix(prefix)?.split('`').next()?;
-            // The path may or may not end with the field already.
-            Some(if path == "." || path.is_empty() {
-                field.to_string()
-            } else if path == field || path.ends_with(&format!(".{field}")) {
-                path.clone()
-            } else {
-                format!("{path}.{field}")
-            })
-        };
-        if let Some(param) = field("unknown field `") {
-            return ApiError::invalid(
-                Some(&param),
-                format!("Unrecognized request argument supplied: {param}"),
-            );
-        }
-        if let Some(param) = field("missing field `") {
-            return ApiError::invalid(
-                Some(&param),
-                format!("Missing required parameter: '{param}'."),
-            );
-        }
-        let param = if path == "." {
-            None
-        } else {
-            Some(path.as_str())
-        };
-        let at = param.map(|p| format!("'{p}': ")).unwrap_or_default();
-        ApiError::invalid(param, format!("{at}{inner}"))
-    })
+    crate::typed(body)
 }
 
 impl ChatRequest {

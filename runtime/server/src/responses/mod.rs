@@ -1,0 +1,567 @@
+//! The Responses API: `/v1/responses` (plain, `stream: true`,
+//! `background: true`), retrieve, delete, cancel and input items.
+//!
+//! A response is one model turn over the provider's typed chat events,
+//! rendered as Responses items and streaming events (the renderer is
+//! [`Render`]). Stored responses live beside the threads (see jan-store);
+//! `previous_response_id` continues from a stored one's context and output.
+
+mod request;
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use jan_host::models::{ChatEvent, ChatStream, Completion, Finish};
+use jan_store::{new_id, now};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use crate::error::{ApiError, ApiResult};
+use crate::list::{ListParams, Page};
+use crate::{AppState, Body};
+
+type Events = mpsc::UnboundedSender<Result<Event, Infallible>>;
+
+#[utoipa::path(post, path = "/responses", tag = "Responses", summary = "Create a model response", request_body = request::CreateResponse, responses((status = 200, description = "The response (`completed`, `incomplete`, `failed`; `queued` with `background`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events (`response.created` … `response.completed`)", content_type = "text/event-stream")))]
+pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
+    let req = request::parse(&body)?;
+    let model = req
+        .model
+        .clone()
+        .ok_or_else(|| ApiError::invalid(Some("model"), "Missing required parameter: 'model'."))?;
+    let descriptor = s
+        .models()
+        .model(&model)
+        .map_err(crate::chat::engine_error)?;
+    if descriptor["type"] == "embedding" {
+        return Err(ApiError::invalid(
+            Some("model"),
+            format!("'{model}' is an embedding model"),
+        ));
+    }
+    let plan = req.plan(&model)?;
+    // The chain so far: the previous response's context and output.
+    let mut context = match &req.previous_response_id {
+        None => Vec::new(),
+        Some(prev) => {
+            let not_found = || {
+                ApiError::invalid(
+                    Some("previous_response_id"),
+                    format!("Previous response with id '{prev}' not found."),
+                )
+                .with_code("previous_response_not_found")
+            };
+            let r = s.store.response(prev).map_err(|_| not_found())?;
+            let mut c = s.store.response_context(prev).map_err(|_| not_found())?;
+            c.extend(output_messages(&r["output"]));
+            c
+        }
+    };
+    context.extend(plan.messages.iter().cloned());
+    let mut chat = plan.chat.clone();
+    let mut messages = Vec::new();
+    if let Some(i) = req.instructions.as_ref().filter(|i| !i.is_empty()) {
+        messages.push(json!({"role": "system", "content": i}));
+    }
+    messages.extend(context.iter().cloned());
+    chat["messages"] = messages.into();
+    if plan.echo["truncation"] == "auto" {
+        // Drop the oldest turns until the prompt fits (the engine's
+        // `max_prompt_tokens`, with room for the answer).
+        let ctx = descriptor["settings"]["ctx_len"].as_u64().unwrap_or(4096);
+        let answer = req.max_output_tokens.map_or(ctx / 4, u64::from);
+        chat["max_prompt_tokens"] = ctx.saturating_sub(answer).max(1).into();
+    }
+    crate::check_request(&s, chat.clone()).await?;
+
+    let id = new_id("resp");
+    let mut response = json!({
+        "id": id, "object": "response", "created_at": now(), "completed_at": null,
+        "status": if req.background() { "queued" } else { "in_progress" },
+        "error": null, "incomplete_details": null, "model": model, "output": [], "usage": null,
+    });
+    for (k, v) in &plan.echo {
+        response[k] = v.clone();
+    }
+    let stores = req.stores();
+    if stores {
+        s.store.create_response(&response, &plan.items, &context)?;
+    }
+    let job = Job {
+        s: s.clone(),
+        stores,
+        chat,
+    };
+    if req.background() {
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        s.active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), cancel_tx);
+        let (events, rx) = mpsc::unbounded_channel();
+        let streams = req.streams();
+        tokio::spawn(job.run(response.clone(), streams.then_some(events), cancel_rx));
+        if streams {
+            return Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response());
+        }
+        return Ok(Json(response).into_response());
+    }
+    let (_cancel_tx, cancel_rx) = watch::channel(false);
+    if req.streams() {
+        let (events, rx) = mpsc::unbounded_channel();
+        tokio::spawn(job.run(response, Some(events), cancel_rx));
+        return Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response());
+    }
+    let done = job.run(response, None, cancel_rx).await;
+    if done["status"] == "failed" && !stores {
+        // Nothing to fetch later: the error is the answer.
+        return Err(ApiError::internal(
+            done["error"]["message"]
+                .as_str()
+                .unwrap_or("the response failed"),
+        ));
+    }
+    Ok(Json(done).into_response())
+}
+
+/// The assistant turns a response's output adds to the context.
+fn output_messages(output: &Value) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for item in output.as_array().into_iter().flatten() {
+        match item["type"].as_str() {
+            Some("message") => {
+                let text: String = item["content"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["text"].as_str())
+                    .collect();
+                out.push(json!({"role": "assistant", "content": text}));
+            }
+            Some("function_call") => {
+                let call = json!({"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}});
+                request::push_call(&mut out, call);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// One response being answered.
+struct Job {
+    s: AppState,
+    stores: bool,
+    chat: Value,
+}
+
+impl Job {
+    /// Runs the model, renders its events (to `events` when streaming),
+    /// stores and returns the final response.
+    async fn run(
+        self,
+        mut response: Value,
+        events: Option<Events>,
+        mut cancel: watch::Receiver<bool>,
+    ) -> Value {
+        let id = response["id"].as_str().unwrap_or_default().to_string();
+        let mut r = Render::new(events);
+        r.whole("response.created", &response);
+        if response["status"] == "queued" {
+            r.whole("response.queued", &response);
+        }
+        response["status"] = "in_progress".into();
+        self.save(&response);
+        r.whole("response.in_progress", &response);
+        let mut chat: ChatStream = self.s.models().chat(self.chat.clone());
+        let outcome: Result<Completion, String> = loop {
+            let event = tokio::select! {
+                e = chat.next() => e,
+                _ = cancelled(&mut cancel) => break Err("\u{0}cancelled".into()),
+                // The client of a plain stream went away: stop generating.
+                _ = r.closed(), if !response["background"].as_bool().unwrap_or(false) => break Err("\u{0}gone".into()),
+            };
+            match event {
+                Some(Ok(ChatEvent::Done(done))) => break Ok(done),
+                Some(Ok(e)) => r.piece(e),
+                Some(Err(e)) => break Err(crate::chat::engine_error(e).message),
+                None => break Err("the model engine stopped without an answer".into()),
+            }
+        };
+        drop(chat);
+        let usage = |c: &Completion| {
+            json!({
+                "input_tokens": c.usage.prompt_tokens,
+                "input_tokens_details": {"cached_tokens": c.usage.cached_tokens},
+                "output_tokens": c.usage.completion_tokens,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": c.usage.prompt_tokens + c.usage.completion_tokens,
+            })
+        };
+        let terminal = match outcome {
+            Ok(done) => {
+                r.finish(&done);
+                response["output"] = r.output(&done);
+                response["usage"] = usage(&done);
+                if done.finish == Finish::Length {
+                    response["status"] = "incomplete".into();
+                    response["incomplete_details"] = json!({"reason": "max_output_tokens"});
+                    "response.incomplete"
+                } else {
+                    response["status"] = "completed".into();
+                    response["completed_at"] = now().into();
+                    "response.completed"
+                }
+            }
+            Err(e) if e == "\u{0}cancelled" || e == "\u{0}gone" => {
+                response["status"] = "cancelled".into();
+                response["output"] = r.output_so_far();
+                "response.cancelled"
+            }
+            Err(e) => {
+                response["status"] = "failed".into();
+                response["error"] = json!({"code": "server_error", "message": e});
+                response["output"] = r.output_so_far();
+                "response.failed"
+            }
+        };
+        self.save(&response);
+        r.whole(terminal, &response);
+        r.end();
+        self.s
+            .active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        self.s.host.bus().emit(
+            "api",
+            &format!("response.{}", response["status"].as_str().unwrap_or("")),
+            json!({"id": id, "status": response["status"]}),
+        );
+        response
+    }
+
+    fn save(&self, response: &Value) {
+        if self.stores
+            && let Err(e) = self.s.store.put_response(response)
+        {
+            tracing::error!("cannot save response {}: {e}", response["id"]);
+        }
+    }
+}
+
+/// Resolves once the switch is on; never if its sender is gone.
+async fn cancelled(switch: &mut watch::Receiver<bool>) {
+    loop {
+        if *switch.borrow_and_update() {
+            return;
+        }
+        if switch.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Renders a turn's events as Responses streaming events and output items:
+/// a message item for text, a function_call item per call, in the order
+/// the model wrote them. Each event has the next `sequence_number`.
+struct Render {
+    events: Option<Events>,
+    seq: u64,
+    /// Items so far, as `output_item.added` sent them (then updated).
+    items: Vec<Value>,
+    /// The message item being written: its index and text.
+    text: Option<(usize, String)>,
+    /// The call being written: its index and arguments.
+    call: Option<(usize, String)>,
+    /// Call index (the provider's) → item index.
+    calls: Vec<usize>,
+}
+
+impl Render {
+    fn new(events: Option<Events>) -> Render {
+        Render {
+            events,
+            seq: 0,
+            items: Vec::new(),
+            text: None,
+            call: None,
+            calls: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, kind: &str, mut data: Value) {
+        data["type"] = kind.into();
+        data["sequence_number"] = self.seq.into();
+        self.seq += 1;
+        if let Some(tx) = &self.events {
+            let _ = tx.send(Ok(Event::default().event(kind).data(data.to_string())));
+        }
+    }
+
+    /// A lifecycle event carrying the whole response.
+    fn whole(&mut self, kind: &str, response: &Value) {
+        self.send(kind, json!({"response": response}));
+    }
+
+    async fn closed(&self) {
+        match &self.events {
+            Some(tx) => tx.closed().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn piece(&mut self, event: ChatEvent) {
+        match event {
+            ChatEvent::Text(d) => {
+                self.close_call();
+                if self.text.is_none() {
+                    let index = self.items.len();
+                    let item = json!({"id": new_id("msg"), "type": "message", "status": "in_progress", "content": [], "role": "assistant"});
+                    self.items.push(item.clone());
+                    self.send(
+                        "response.output_item.added",
+                        json!({"output_index": index, "item": item}),
+                    );
+                    let item_id = self.items[index]["id"].clone();
+                    self.send("response.content_part.added", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": text_part("")}));
+                    self.text = Some((index, String::new()));
+                }
+                let Some((index, text)) = self.text.as_mut() else {
+                    return;
+                };
+                text.push_str(&d);
+                let index = *index;
+                let item_id = self.items[index]["id"].clone();
+                self.send("response.output_text.delta", json!({"item_id": item_id, "output_index": index, "content_index": 0, "delta": d, "logprobs": []}));
+            }
+            ChatEvent::ToolCallStart { id, name, .. } => {
+                self.close_text(None);
+                self.close_call();
+                let index = self.items.len();
+                let item = json!({"id": new_id("fc"), "type": "function_call", "status": "in_progress", "arguments": "", "call_id": id, "name": name});
+                self.items.push(item.clone());
+                self.calls.push(index);
+                self.send(
+                    "response.output_item.added",
+                    json!({"output_index": index, "item": item}),
+                );
+                self.call = Some((index, String::new()));
+            }
+            ChatEvent::ToolCallArguments { delta, .. } => {
+                let Some((index, args)) = self.call.as_mut() else {
+                    return;
+                };
+                args.push_str(&delta);
+                let index = *index;
+                let item_id = self.items[index]["id"].clone();
+                self.send(
+                    "response.function_call_arguments.delta",
+                    json!({"item_id": item_id, "output_index": index, "delta": delta}),
+                );
+            }
+            ChatEvent::Done(_) => {}
+        }
+    }
+
+    /// Ends the message item; `text` is its final text (else as streamed).
+    fn close_text(&mut self, text: Option<&str>) {
+        let Some((index, streamed)) = self.text.take() else {
+            return;
+        };
+        let text = text.unwrap_or(&streamed).to_string();
+        let item_id = self.items[index]["id"].clone();
+        self.send("response.output_text.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": text, "logprobs": []}));
+        self.send("response.content_part.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": text_part(&text)}));
+        self.items[index]["status"] = "completed".into();
+        self.items[index]["content"] = json!([text_part(&text)]);
+        let item = self.items[index].clone();
+        self.send(
+            "response.output_item.done",
+            json!({"output_index": index, "item": item}),
+        );
+    }
+
+    fn close_call(&mut self) {
+        let Some((index, args)) = self.call.take() else {
+            return;
+        };
+        let item_id = self.items[index]["id"].clone();
+        let name = self.items[index]["name"].clone();
+        self.send(
+            "response.function_call_arguments.done",
+            json!({"item_id": item_id, "output_index": index, "name": name, "arguments": args}),
+        );
+        self.items[index]["status"] = "completed".into();
+        self.items[index]["arguments"] = args.into();
+        let item = self.items[index].clone();
+        self.send(
+            "response.output_item.done",
+            json!({"output_index": index, "item": item}),
+        );
+    }
+
+    /// Closes what is open, with the completion's final text and calls.
+    fn finish(&mut self, done: &Completion) {
+        if self.text.is_some() {
+            self.close_text(Some(&done.content));
+        } else if !done.content.is_empty() && self.items.is_empty() {
+            // Text that was held back whole (a JSON answer).
+            self.piece(ChatEvent::Text(done.content.clone()));
+            self.close_text(None);
+        }
+        self.close_call();
+    }
+
+    /// The final output: the items as streamed, the message text and the
+    /// calls as the completion has them, logprobs when asked.
+    fn output(&mut self, done: &Completion) -> Value {
+        for (k, call) in done.tool_calls.iter().enumerate() {
+            if let Some(&index) = self.calls.get(k) {
+                self.items[index]["call_id"] = call.id.clone().into();
+                self.items[index]["name"] = call.name.clone().into();
+                self.items[index]["arguments"] = call.arguments.clone().into();
+            }
+        }
+        if let Some(logprobs) = &done.logprobs
+            && let Some(m) = self.items.iter_mut().find(|i| i["type"] == "message")
+        {
+            m["content"][0]["logprobs"] = logprobs.iter().map(|t| t.to_json()).collect();
+        }
+        if done.finish == Finish::Length
+            && let Some(last) = self.items.last_mut()
+        {
+            last["status"] = "incomplete".into();
+        }
+        Value::Array(self.items.clone())
+    }
+
+    /// The output of a response that stopped early.
+    fn output_so_far(&mut self) -> Value {
+        for item in &mut self.items {
+            if item["status"] == "in_progress" {
+                item["status"] = "incomplete".into();
+            }
+        }
+        if let Some((index, text)) = &self.text {
+            self.items[*index]["content"] = json!([text_part(text)]);
+        }
+        if let Some((index, args)) = &self.call {
+            self.items[*index]["arguments"] = args.clone().into();
+        }
+        Value::Array(self.items.clone())
+    }
+
+    fn end(&mut self) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(Ok(Event::default().data("[DONE]")));
+        }
+    }
+}
+
+fn text_part(text: &str) -> Value {
+    json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []})
+}
+
+/// `?stream=true` (replaying a stored stream) is not kept; `include` may
+/// only ask for what is already there.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RetrieveParams {
+    /// Only `false`: stored events are not replayed.
+    stream: Option<String>,
+}
+
+#[utoipa::path(get, path = "/responses/{id}", tag = "Responses", summary = "Retrieve a response", params(("id" = String, Path, description = "Response id (`resp_…`)"), RetrieveParams), responses((status = 200, description = "The response", body = Object)))]
+pub async fn retrieve(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<RetrieveParams>,
+) -> ApiResult<Json<Value>> {
+    if q.stream.as_deref().is_some_and(|v| v != "false") {
+        return Err(ApiError::invalid(
+            Some("stream"),
+            "replaying a response's stream is not supported; retrieve it without 'stream'",
+        ));
+    }
+    Ok(Json(s.store.response(&id)?))
+}
+
+#[utoipa::path(delete, path = "/responses/{id}", tag = "Responses", summary = "Delete a response", params(("id" = String, Path, description = "Response id (`resp_…`)")), responses((status = 200, description = "`{id, object: response, deleted: true}`", body = Object)))]
+pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let r = s.store.response(&id)?;
+    if matches!(r["status"].as_str(), Some("queued" | "in_progress")) {
+        return Err(ApiError::invalid(
+            None,
+            format!(
+                "Response {id} is still {}; cancel it first.",
+                r["status"].as_str().unwrap_or("")
+            ),
+        ));
+    }
+    s.store.delete_response(&id)?;
+    Ok(Json(
+        json!({"id": id, "object": "response", "deleted": true}),
+    ))
+}
+
+#[utoipa::path(post, path = "/responses/{id}/cancel", tag = "Responses", summary = "Cancel a background response", params(("id" = String, Path, description = "Response id (`resp_…`)")), responses((status = 200, description = "The response, `cancelled` (or as it ended)", body = Object)))]
+pub async fn cancel(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let r = s.store.response(&id)?;
+    if r["background"] != true {
+        return Err(ApiError::invalid(
+            None,
+            "Only responses created with 'background': true can be cancelled.",
+        ));
+    }
+    let switch = s
+        .active
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned();
+    let Some(switch) = switch else {
+        return Ok(Json(r));
+    };
+    let _ = switch.send(true);
+    // The job stops at the next token; wait for it to record the end.
+    for _ in 0..200 {
+        let r = s.store.response(&id)?;
+        if !matches!(r["status"].as_str(), Some("queued" | "in_progress")) {
+            return Ok(Json(r));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    Ok(Json(s.store.response(&id)?))
+}
+
+#[utoipa::path(get, path = "/responses/{id}/input_items", tag = "Responses", summary = "List a response's input items", params(("id" = String, Path, description = "Response id (`resp_…`)"), ListParams), responses((status = 200, description = "A page of input items (messages, function calls and outputs), newest first by default", body = Object)))]
+pub async fn input_items(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ListParams>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::from_query(&q)?;
+    // Pages order by position in the input, whatever the ids' prefixes.
+    let items: Vec<Value> = s
+        .store
+        .response_input(&id)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut v)| {
+            v["created_at"] = (i as u64).into();
+            v
+        })
+        .collect();
+    let mut out = page.apply(items);
+    for v in out["data"].as_array_mut().into_iter().flatten() {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("created_at");
+        }
+    }
+    Ok(Json(out))
+}

@@ -1,0 +1,538 @@
+//! The body of `POST /v1/responses`, typed, and what it becomes: the chat
+//! request the model runs, the context it is answered from, and the input
+//! items as stored.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateResponse {
+    /// A chat model's id, from `GET /v1/models`.
+    pub model: Option<String>,
+    /// A string (one user message) or a list of items: messages (text
+    /// parts), `function_call`, `function_call_output`.
+    #[schema(value_type = Object)]
+    pub input: Option<Value>,
+    /// A system message before the input; not carried over to responses
+    /// that name this one.
+    pub instructions: Option<String>,
+    /// Continue from a stored response: its context and output come first.
+    pub previous_response_id: Option<String>,
+    /// Keep the response for retrieve, input_items and later chaining
+    /// (default true).
+    pub store: Option<bool>,
+    pub stream: Option<bool>,
+    /// Return at once (`queued`); poll, or cancel. Needs `store`.
+    pub background: Option<bool>,
+    /// Function tools, OpenAI's flat Responses shape.
+    pub tools: Option<Vec<FunctionTool>>,
+    /// `none`, `auto`, `required` or `{type: "function", name}`.
+    #[schema(value_type = Option<Object>)]
+    pub tool_choice: Option<Value>,
+    pub parallel_tool_calls: Option<bool>,
+    pub text: Option<TextParam>,
+    pub max_output_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub presence_penalty: Option<f64>,
+    pub frequency_penalty: Option<f64>,
+    /// `disabled` (default: a prompt over the context is a 400) or `auto`
+    /// (the oldest turns are dropped to fit).
+    pub truncation: Option<String>,
+    pub metadata: Option<HashMap<String, String>>,
+    /// Accepted; identifies the end user, with no effect here.
+    pub user: Option<String>,
+    /// Accepted; identifies the end user, with no effect here.
+    pub safety_identifier: Option<String>,
+    /// Accepted; the KV cache is reused by prefix without a key.
+    pub prompt_cache_key: Option<String>,
+    /// `auto` or `default` (one tier here).
+    pub service_tier: Option<String>,
+    /// Refused: the models here do not reason.
+    #[schema(value_type = Option<Object>)]
+    pub reasoning: Option<Value>,
+    /// Only `message.output_text.logprobs`.
+    pub include: Option<Vec<String>>,
+    /// 0 to 20 alternatives per token, with `include`'s logprobs.
+    pub top_logprobs: Option<u32>,
+    /// Refused (not yet): conversations.
+    #[schema(value_type = Option<Object>)]
+    pub conversation: Option<Value>,
+    /// Refused (not yet): running an assistant as a prompt.
+    #[schema(value_type = Option<Object>)]
+    pub prompt: Option<Value>,
+    /// Refused (not yet).
+    pub max_tool_calls: Option<u32>,
+    /// Accepted: events are not padded.
+    #[schema(value_type = Option<Object>)]
+    pub stream_options: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionTool {
+    /// Only `function`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub description: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub parameters: Option<Value>,
+    pub strict: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextParam {
+    /// `{type: "text"}`, `{type: "json_object"}` or `{type: "json_schema",
+    /// name, schema, strict}`.
+    #[schema(value_type = Option<Object>)]
+    pub format: Option<Value>,
+    /// Refused unless `medium`.
+    pub verbosity: Option<String>,
+}
+
+/// Reads `body`; a field of the wrong shape or an unknown one is a 400
+/// naming it (as for chat completions).
+pub fn parse(body: &Map<String, Value>) -> ApiResult<CreateResponse> {
+    crate::typed(body)
+}
+
+/// What a create request becomes.
+pub struct Plan {
+    /// The chat request (no `messages` yet: see [`Plan::messages`]).
+    pub chat: Value,
+    /// The request's own input items, with ids, as stored and listed.
+    pub items: Vec<Value>,
+    /// The input as chat messages (after the chain's, before the answer).
+    pub messages: Vec<Value>,
+    /// The response's echo of the request (tools, text, sampling…).
+    pub echo: Map<String, Value>,
+}
+
+impl CreateResponse {
+    pub fn streams(&self) -> bool {
+        self.stream.unwrap_or(false)
+    }
+
+    pub fn background(&self) -> bool {
+        self.background.unwrap_or(false)
+    }
+
+    pub fn stores(&self) -> bool {
+        self.store.unwrap_or(true)
+    }
+
+    /// Refuses what is well-formed but not supported, and turns the rest
+    /// into a [`Plan`].
+    pub fn plan(&self, model: &str) -> ApiResult<Plan> {
+        let refuse = |param: &str, why: String| Err(ApiError::invalid(Some(param), why));
+        for (k, set, why) in [
+            (
+                "reasoning",
+                self.reasoning.as_ref().is_some_and(|r| {
+                    !r.is_null()
+                        && r.as_object()
+                            .is_none_or(|o| o.values().any(|v| !v.is_null()))
+                }),
+                "'reasoning' is not supported with this model: the local models here do not reason",
+            ),
+            (
+                "conversation",
+                self.conversation.is_some(),
+                "'conversation' is not supported yet; chain responses with 'previous_response_id'",
+            ),
+            (
+                "prompt",
+                self.prompt.is_some(),
+                "'prompt' is not supported yet; use the Assistants API to run an assistant",
+            ),
+            (
+                "max_tool_calls",
+                self.max_tool_calls.is_some(),
+                "'max_tool_calls' is not supported yet: calls go back to the client, one model turn per response",
+            ),
+        ] {
+            if set {
+                return refuse(k, why.to_string());
+            }
+        }
+        if self.stream_options.is_some() && !self.streams() {
+            return refuse(
+                "stream_options",
+                "'stream_options' is only allowed when 'stream' is enabled".into(),
+            );
+        }
+        if self.background() && !self.stores() {
+            return refuse(
+                "background",
+                "'background' needs 'store' (a background response is fetched later)".into(),
+            );
+        }
+        if let Some(t) = &self.service_tier
+            && !matches!(t.as_str(), "auto" | "default")
+        {
+            return refuse(
+                "service_tier",
+                "only 'auto' and 'default' (there is one tier here)".into(),
+            );
+        }
+        if let Some(v) = self.text.as_ref().and_then(|t| t.verbosity.as_deref())
+            && v != "medium"
+        {
+            return refuse("text.verbosity", "only 'medium' is supported".into());
+        }
+        let logprobs = match self.include.as_deref().unwrap_or_default() {
+            [] => false,
+            inc => {
+                if let Some((i, other)) = inc
+                    .iter()
+                    .enumerate()
+                    .find(|(_, s)| *s != "message.output_text.logprobs")
+                {
+                    return refuse(
+                        &format!("include[{i}]"),
+                        format!("'{other}' is not supported; only 'message.output_text.logprobs'"),
+                    );
+                }
+                true
+            }
+        };
+        if self.top_logprobs.is_some() && !logprobs {
+            return refuse(
+                "top_logprobs",
+                "'top_logprobs' needs include: ['message.output_text.logprobs']".into(),
+            );
+        }
+        let truncation = match self.truncation.as_deref() {
+            None | Some("disabled") => "disabled",
+            Some("auto") => "auto",
+            Some(t) => {
+                return refuse(
+                    "truncation",
+                    format!("'truncation' must be 'auto' or 'disabled', got '{t}'"),
+                );
+            }
+        };
+        let (items, messages) = input_items(self.input.as_ref())?;
+        // The chat request the model runs.
+        let mut chat = Map::new();
+        chat.insert("model".into(), model.into());
+        let mut set = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                chat.insert(k.into(), v);
+            }
+        };
+        set("temperature", self.temperature.map(Value::from));
+        set("top_p", self.top_p.map(Value::from));
+        set("presence_penalty", self.presence_penalty.map(Value::from));
+        set("frequency_penalty", self.frequency_penalty.map(Value::from));
+        set("max_tokens", self.max_output_tokens.map(Value::from));
+        set(
+            "parallel_tool_calls",
+            self.parallel_tool_calls.map(Value::from),
+        );
+        if logprobs {
+            set("logprobs", Some(true.into()));
+            set("top_logprobs", Some(self.top_logprobs.unwrap_or(0).into()));
+        }
+        let tools: Vec<Value> = self.tools.iter().flatten().enumerate().map(|(i, t)| {
+            if t.kind != "function" {
+                return Err(ApiError::invalid(Some(&format!("tools[{i}].type")), format!("only function tools are supported, got '{}'", t.kind)));
+            }
+            let mut function = json!({"name": t.name, "parameters": t.parameters.clone().unwrap_or_else(|| json!({"type": "object", "properties": {}}))});
+            if let Some(d) = &t.description {
+                function["description"] = d.clone().into();
+            }
+            if let Some(s) = t.strict {
+                function["strict"] = s.into();
+            }
+            Ok(json!({"type": "function", "function": function}))
+        }).collect::<ApiResult<_>>()?;
+        if !tools.is_empty() {
+            set("tools", Some(tools.into()));
+        }
+        let tool_choice = match &self.tool_choice {
+            None => None,
+            Some(Value::String(s)) if matches!(s.as_str(), "none" | "auto" | "required") => {
+                Some(json!(s))
+            }
+            Some(c)
+                if c["type"] == "function"
+                    && c["name"].is_string()
+                    && c.as_object().is_some_and(|o| o.len() == 2) =>
+            {
+                Some(json!({"type": "function", "function": {"name": c["name"]}}))
+            }
+            Some(c) => {
+                return refuse(
+                    "tool_choice",
+                    format!(
+                        "'tool_choice' must be 'none', 'auto', 'required' or {{type: 'function', name}}, got {c}"
+                    ),
+                );
+            }
+        };
+        if tool_choice.is_some() && self.tools.as_ref().is_none_or(Vec::is_empty) {
+            return refuse(
+                "tool_choice",
+                "'tool_choice' is only allowed when 'tools' are specified".into(),
+            );
+        }
+        set("tool_choice", tool_choice);
+        let format = self.text.as_ref().and_then(|t| t.format.clone());
+        let response_format = match &format {
+            None => None,
+            Some(f) => match f["type"].as_str() {
+                Some("text") => None,
+                Some("json_object") => Some(json!({"type": "json_object"})),
+                Some("json_schema") => {
+                    let mut js = json!({"name": f["name"], "schema": f["schema"]});
+                    if let Some(s) = f.get("strict") {
+                        js["strict"] = s.clone();
+                    }
+                    if !f["name"].is_string() {
+                        return refuse(
+                            "text.format.name",
+                            "'text.format.name' is required for json_schema".into(),
+                        );
+                    }
+                    Some(json!({"type": "json_schema", "json_schema": js}))
+                }
+                _ => {
+                    return refuse(
+                        "text.format.type",
+                        "'text.format.type' must be 'text', 'json_object' or 'json_schema'".into(),
+                    );
+                }
+            },
+        };
+        set("response_format", response_format);
+        // The response's echo of what was asked.
+        let echo_tools: Vec<Value> = self
+            .tools
+            .iter()
+            .flatten()
+            .map(|t| {
+                json!({
+                    "type": "function", "name": t.name, "description": t.description,
+                    "parameters": t.parameters, "strict": t.strict.unwrap_or(false),
+                })
+            })
+            .collect();
+        let mut text_format = format.unwrap_or_else(|| json!({"type": "text"}));
+        if text_format["type"] == "json_schema" {
+            for k in ["description", "strict"] {
+                if text_format.get(k).is_none() {
+                    text_format[k] = if k == "strict" {
+                        false.into()
+                    } else {
+                        Value::Null
+                    };
+                }
+            }
+        }
+        let mut echo = Map::new();
+        for (k, v) in [
+            ("instructions", json!(self.instructions)),
+            ("tools", echo_tools.into()),
+            (
+                "tool_choice",
+                self.tool_choice.clone().unwrap_or_else(|| "auto".into()),
+            ),
+            (
+                "parallel_tool_calls",
+                self.parallel_tool_calls.unwrap_or(true).into(),
+            ),
+            (
+                "text",
+                json!({"format": text_format, "verbosity": "medium"}),
+            ),
+            ("temperature", self.temperature.unwrap_or(1.0).into()),
+            ("top_p", self.top_p.unwrap_or(1.0).into()),
+            (
+                "presence_penalty",
+                self.presence_penalty.unwrap_or(0.0).into(),
+            ),
+            (
+                "frequency_penalty",
+                self.frequency_penalty.unwrap_or(0.0).into(),
+            ),
+            ("top_logprobs", self.top_logprobs.unwrap_or(0).into()),
+            ("max_output_tokens", json!(self.max_output_tokens)),
+            ("max_tool_calls", Value::Null),
+            ("truncation", truncation.into()),
+            ("metadata", json!(self.metadata.clone().unwrap_or_default())),
+            ("store", self.stores().into()),
+            ("background", self.background().into()),
+            ("service_tier", "default".into()),
+            ("reasoning", json!({"effort": null, "summary": null})),
+            ("user", json!(self.user)),
+            ("safety_identifier", json!(self.safety_identifier)),
+            ("prompt_cache_key", json!(self.prompt_cache_key)),
+            ("previous_response_id", json!(self.previous_response_id)),
+        ] {
+            echo.insert(k.into(), v);
+        }
+        Ok(Plan {
+            chat: Value::Object(chat),
+            items,
+            messages,
+            echo,
+        })
+    }
+}
+
+/// The request's input as stored items (with ids) and as chat messages.
+fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
+    let items: Vec<Value> = match input {
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                Some("input"),
+                "Missing required parameter: 'input'.",
+            ));
+        }
+        Some(Value::String(s)) => vec![json!({"type": "message", "role": "user", "content": s})],
+        Some(Value::Array(a)) if !a.is_empty() => a.clone(),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                Some("input"),
+                "'input' must be a string or a non-empty list of items",
+            ));
+        }
+    };
+    let mut stored = Vec::new();
+    let mut messages: Vec<Value> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = |f: &str| format!("input[{i}]{f}");
+        let bad = |f: &str, why: &str| Err(ApiError::invalid(Some(&at(f)), why.to_string()));
+        let kind = item["type"]
+            .as_str()
+            .unwrap_or(if item.get("role").is_some() {
+                "message"
+            } else {
+                ""
+            });
+        match kind {
+            "message" => {
+                let role = item["role"].as_str().unwrap_or_default();
+                if !matches!(role, "user" | "system" | "developer" | "assistant") {
+                    return bad(
+                        ".role",
+                        "must be 'user', 'system', 'developer' or 'assistant'",
+                    );
+                }
+                let (text, parts) = match &item["content"] {
+                    Value::String(s) => {
+                        let t = if role == "assistant" {
+                            "output_text"
+                        } else {
+                            "input_text"
+                        };
+                        let mut p = json!({"type": t, "text": s});
+                        if role == "assistant" {
+                            p["annotations"] = json!([]);
+                        }
+                        (s.clone(), vec![p])
+                    }
+                    Value::Array(parts) => {
+                        let mut text = String::new();
+                        for (j, p) in parts.iter().enumerate() {
+                            match (p["type"].as_str(), p["text"].as_str()) {
+                                (Some("input_text" | "output_text"), Some(t)) => text.push_str(t),
+                                (Some(other), _)
+                                    if other != "input_text" && other != "output_text" =>
+                                {
+                                    return bad(
+                                        &format!(".content[{j}]"),
+                                        &format!(
+                                            "only text parts are supported by these models, got '{other}'"
+                                        ),
+                                    );
+                                }
+                                _ => {
+                                    return bad(
+                                        &format!(".content[{j}]"),
+                                        "a content part needs 'type' and 'text'",
+                                    );
+                                }
+                            }
+                        }
+                        (text, parts.clone())
+                    }
+                    _ => return bad(".content", "must be a string or a list of content parts"),
+                };
+                stored.push(json!({"id": jan_store::new_id("msg"), "type": "message", "role": role, "status": "completed", "content": parts}));
+                messages.push(json!({"role": role, "content": text}));
+            }
+            "function_call" => {
+                let (Some(call_id), Some(name), Some(args)) = (
+                    item["call_id"].as_str(),
+                    item["name"].as_str(),
+                    item["arguments"].as_str(),
+                ) else {
+                    return bad(
+                        "",
+                        "a function_call item needs 'call_id', 'name' and 'arguments' (a JSON string)",
+                    );
+                };
+                let call = json!({"id": call_id, "type": "function", "function": {"name": name, "arguments": args}});
+                push_call(&mut messages, call);
+                stored.push(json!({"id": item["id"].as_str().map(String::from).unwrap_or_else(|| jan_store::new_id("fc")), "type": "function_call", "status": "completed", "call_id": call_id, "name": name, "arguments": args}));
+            }
+            "function_call_output" => {
+                let Some(call_id) = item["call_id"].as_str() else {
+                    return bad(".call_id", "a function_call_output item needs 'call_id'");
+                };
+                let output = match &item["output"] {
+                    Value::String(s) => s.clone(),
+                    _ => return bad(".output", "must be a string"),
+                };
+                if output.len() > jan_host::MAX_TOOL_OUTPUT {
+                    return bad(
+                        ".output",
+                        &format!(
+                            "a tool output may hold at most {} bytes",
+                            jan_host::MAX_TOOL_OUTPUT
+                        ),
+                    );
+                }
+                messages.push(json!({"role": "tool", "tool_call_id": call_id, "content": output}));
+                stored.push(json!({"id": jan_store::new_id("fco"), "type": "function_call_output", "status": "completed", "call_id": call_id, "output": output}));
+            }
+            "item_reference" | "" if item.get("id").is_some() => {
+                return bad(
+                    "",
+                    "item references are not supported yet; send the item itself, or use 'previous_response_id'",
+                );
+            }
+            other => {
+                return bad(
+                    ".type",
+                    &format!(
+                        "'{other}' items are not supported; use messages, 'function_call' or 'function_call_output'"
+                    ),
+                );
+            }
+        }
+    }
+    Ok((stored, messages))
+}
+
+/// Adds a call to chat messages: a call right after an assistant turn is
+/// part of it.
+pub fn push_call(messages: &mut Vec<Value>, call: Value) {
+    match messages.last_mut() {
+        Some(m) if m["role"] == "assistant" => match m["tool_calls"].as_array_mut() {
+            Some(c) => c.push(call),
+            None => m["tool_calls"] = json!([call]),
+        },
+        _ => messages.push(json!({"role": "assistant", "content": null, "tool_calls": [call]})),
+    }
+}

@@ -1,0 +1,197 @@
+"""The Responses API with the official openai SDK against a real `jan
+serve`: SmolLM2 for text, Qwen2.5-Coder-0.5B for function calls and
+structured output."""
+import json
+import time
+
+import jsonschema
+import openai
+import pydantic
+import pytest
+
+from conftest import MODEL, QWEN, Server
+
+WEATHER = {
+    "type": "function", "name": "get_weather", "description": "Get the current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+# The fields every response carries (Open Responses marks them required).
+REQUIRED = [
+    "id", "object", "created_at", "completed_at", "status", "incomplete_details", "model",
+    "previous_response_id", "instructions", "output", "error", "tools", "tool_choice", "truncation",
+    "parallel_tool_calls", "text", "top_p", "presence_penalty", "frequency_penalty", "top_logprobs",
+    "temperature", "reasoning", "usage", "max_output_tokens", "max_tool_calls", "store", "background",
+    "service_tier", "metadata", "safety_identifier", "prompt_cache_key",
+]
+
+
+def check_shape(client, r):
+    """Checks the response as sent (the SDK turns integers into floats)."""
+    d = client.responses.with_raw_response.retrieve(r.id).http_response.json()
+    missing = [k for k in REQUIRED if k not in d]
+    assert not missing, missing
+    assert d["object"] == "response" and d["id"].startswith("resp_") and isinstance(d["created_at"], int)
+    for item in d["output"]:
+        assert item["id"] and item["type"] in ("message", "function_call") and item["status"]
+        if item["type"] == "message":
+            assert item["role"] == "assistant"
+            for p in item["content"]:
+                assert p["type"] == "output_text" and p["annotations"] == [] and isinstance(p["text"], str)
+        else:
+            assert item["call_id"].startswith("call_") and isinstance(item["arguments"], str)
+
+
+def test_create_retrieve_input_items_and_delete(client):
+    r = client.responses.create(model=MODEL, input="What is the capital of France?", instructions="Answer in one word.",
+                                temperature=0, max_output_tokens=20, metadata={"k": "v"})
+    check_shape(client, r)
+    assert r.status == "completed" and r.output_text
+    assert r.usage.input_tokens > 0 and r.usage.output_tokens > 0
+    assert r.instructions == "Answer in one word." and r.metadata == {"k": "v"}
+    got = client.responses.retrieve(r.id)
+    assert got.output_text == r.output_text and got.status == "completed"
+    items = client.responses.input_items.list(r.id)
+    assert [i.type for i in items.data] == ["message"]
+    assert items.data[0].content[0].text == "What is the capital of France?"
+    client.responses.delete(r.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(r.id)
+    # store: false keeps nothing.
+    r = client.responses.create(model=MODEL, input="Hi", store=False, max_output_tokens=5)
+    assert r.status in ("completed", "incomplete")
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(r.id)
+
+
+def test_input_items_page_in_order(client):
+    turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}"} for i in range(5)]
+    r = client.responses.create(model=MODEL, input=turns, max_output_tokens=5)
+    newest_first = [i.content[0].text for i in client.responses.input_items.list(r.id, limit=2)]
+    assert newest_first == [f"turn {i}" for i in (4, 3, 2, 1, 0)], newest_first
+    oldest_first = [i.content[0].text for i in client.responses.input_items.list(r.id, order="asc")]
+    assert oldest_first == [f"turn {i}" for i in range(5)]
+
+
+def test_stream_events_in_order_with_sequence_numbers(client):
+    with client.responses.stream(model=MODEL, input="Count from 1 to 5.", temperature=0, max_output_tokens=60) as s:
+        events = list(s)
+        final = s.get_final_response()
+    types = [e.type for e in events]
+    assert types[:4] == ["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]
+    assert types[-4:] == ["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed"]
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert len(deltas) > 1 and "".join(deltas) == final.output_text
+    check_shape(client, final)
+    assert client.responses.retrieve(final.id).output_text == final.output_text
+
+
+def test_previous_response_id_chains_three_turns_and_reuses_the_cache(client):
+    r1 = client.responses.create(model=QWEN, input="My name is Ada. Reply with OK.", temperature=0, max_output_tokens=10)
+    r2 = client.responses.create(model=QWEN, input="I live in Paris. Reply with OK.", previous_response_id=r1.id,
+                                 temperature=0, max_output_tokens=10)
+    r3 = client.responses.create(model=QWEN, input="What is my name, and where do I live?", previous_response_id=r2.id,
+                                 temperature=0, max_output_tokens=30)
+    assert "Ada" in r3.output_text and "Paris" in r3.output_text, r3.output_text
+    assert r3.previous_response_id == r2.id
+    # The chain's prefix is already in the KV cache: only the new turn runs.
+    assert r2.usage.input_tokens_details.cached_tokens > 0
+    assert r3.usage.input_tokens_details.cached_tokens >= r2.usage.input_tokens
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.create(model=QWEN, input="x", previous_response_id="resp_nope")
+    assert e.value.body["code"] == "previous_response_not_found"
+
+
+def test_a_function_tool_round_trip(client):
+    r = client.responses.create(model=QWEN, input="What is the weather in Rome?", tools=[WEATHER],
+                                tool_choice="required", temperature=0)
+    check_shape(client, r)
+    calls = [o for o in r.output if o.type == "function_call"]
+    assert len(calls) == 1 and calls[0].name == "get_weather"
+    jsonschema.validate(json.loads(calls[0].arguments), WEATHER["parameters"])
+    assert json.loads(calls[0].arguments)["city"] == "Rome"
+    out = client.responses.create(
+        model=QWEN, previous_response_id=r.id, tools=[WEATHER], temperature=0, max_output_tokens=60,
+        input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": json.dumps({"temp_c": 14})}],
+    )
+    assert out.status == "completed" and "14" in out.output_text, out.output_text
+    assert [i.type for i in client.responses.input_items.list(out.id)] == ["function_call_output"]
+
+
+def test_a_streamed_function_call(client):
+    with client.responses.stream(model=QWEN, input="What is the weather in Oslo?", tools=[WEATHER],
+                                 tool_choice={"type": "function", "name": "get_weather"}, temperature=0) as s:
+        events = list(s)
+        final = s.get_final_response()
+    pieces = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
+    done = [e for e in events if e.type == "response.function_call_arguments.done"]
+    assert len(pieces) > 2 and len(done) == 1 and "".join(pieces) == done[0].arguments
+    call = final.output[0]
+    assert call.type == "function_call" and call.arguments == done[0].arguments
+    assert json.loads(call.arguments)["city"] == "Oslo"
+
+
+class City(pydantic.BaseModel):
+    name: str
+    country: str
+
+
+def test_parse_with_a_pydantic_text_format(client):
+    r = client.responses.parse(model=QWEN, input="Paris: give its name and its country.", text_format=City, temperature=0)
+    assert isinstance(r.output_parsed, City) and r.output_parsed.country == "France"
+    assert r.text.format.type == "json_schema"
+
+
+def test_background_poll_and_cancel(client):
+    r = client.responses.create(model=MODEL, input="Count from 1 to 1000, one number per line.", background=True,
+                                max_output_tokens=2000, temperature=0)
+    assert r.status == "queued" and r.background
+    c = client.responses.cancel(r.id)
+    assert c.status == "cancelled", c.status
+    assert client.responses.retrieve(r.id).status == "cancelled"
+    # A background response runs to the end when left alone.
+    r = client.responses.create(model=MODEL, input="Say hi.", background=True, max_output_tokens=10)
+    for _ in range(600):
+        r = client.responses.retrieve(r.id)
+        if r.status not in ("queued", "in_progress"):
+            break
+        time.sleep(0.05)
+    assert r.status in ("completed", "incomplete") and r.output_text
+    with pytest.raises(openai.BadRequestError):
+        client.responses.cancel(client.responses.create(model=MODEL, input="x", max_output_tokens=2).id)
+
+
+def test_unsupported_input_is_refused_by_name(client):
+    cases = [
+        (dict(input=[{"role": "user", "content": [{"type": "input_image", "image_url": "data:image/png;base64,AA"}]}]), "input[0].content[0]"),
+        (dict(input="x", reasoning={"effort": "high"}), "reasoning"),
+        (dict(input="x", tools=[{"type": "web_search"}]), "tools[0].name"),
+        (dict(input=[{"type": "item_reference", "id": "msg_1"}]), "input[0]"),
+        (dict(input="x", include=["file_search_call.results"]), "include[0]"),
+        (dict(input="x", extra_body={"frobnicate": 1}), "frobnicate"),
+        (dict(input="x", background=True, store=False), "background"),
+    ]
+    for extra, param in cases:
+        with pytest.raises(openai.BadRequestError) as e:
+            client.responses.create(model=MODEL, **extra)
+        assert e.value.body["param"] == param, (extra, e.value.body)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve("resp_missing")
+
+
+def test_responses_survive_a_restart(data_dir):
+    s = Server(data_dir).start()
+    try:
+        c = openai.OpenAI(base_url=s.base_url, api_key="x", max_retries=0)
+        r = c.responses.create(model=MODEL, input="Hello", max_output_tokens=8)
+    finally:
+        s.stop()
+    s = Server(data_dir).start()
+    try:
+        c = openai.OpenAI(base_url=s.base_url, api_key="x", max_retries=0)
+        got = c.responses.retrieve(r.id)
+        assert got.output_text == r.output_text and got.status == r.status
+        assert len(c.responses.input_items.list(r.id).data) == 1
+    finally:
+        s.stop()
