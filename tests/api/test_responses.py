@@ -9,7 +9,7 @@ import openai
 import pydantic
 import pytest
 
-from conftest import MODEL, QWEN, Server
+from conftest import MODEL, QWEN, Server, install_assistant
 
 WEATHER = {
     "type": "function", "name": "get_weather", "description": "Get the current weather in a city",
@@ -147,6 +147,10 @@ def test_background_poll_and_cancel(client):
     r = client.responses.create(model=MODEL, input="Count from 1 to 1000, one number per line.", background=True,
                                 max_output_tokens=2000, temperature=0)
     assert r.status == "queued" and r.background
+    # An unfinished response cannot be continued.
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.create(model=MODEL, input="x", previous_response_id=r.id)
+    assert e.value.body["param"] == "previous_response_id"
     c = client.responses.cancel(r.id)
     assert c.status == "cancelled", c.status
     assert client.responses.retrieve(r.id).status == "cancelled"
@@ -160,6 +164,26 @@ def test_background_poll_and_cancel(client):
     assert r.status in ("completed", "incomplete") and r.output_text
     with pytest.raises(openai.BadRequestError):
         client.responses.cancel(client.responses.create(model=MODEL, input="x", max_output_tokens=2).id)
+
+
+def test_prompt_runs_an_assistant_with_its_code_or_its_tools(client, data_dir):
+    # An assistant whose JS handler answers.
+    echo = install_assistant(data_dir, "assistants/examples/echo")
+    r = client.responses.create(prompt={"id": echo}, input="hello there")
+    assert r.status == "completed" and r.output_text == "echo: hello there", r.output_text
+    assert r.prompt.id == echo
+    events = list(client.responses.create(prompt={"id": echo}, input="streamed", stream=True))
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "echo: streamed"
+    assert events[-1].type == "response.completed" and events[-1].response.output_text == "echo: streamed"
+    # An assistant without a handler whose code registers tools: they run
+    # inside the turn, on the assistant's model.
+    weather = install_assistant(data_dir, "tests/assistants/weather-tools")
+    r = client.responses.create(prompt={"id": weather}, input="What is the weather in Paris?")
+    assert r.model == QWEN and r.status == "completed", r.error
+    assert "14" in r.output_text, r.output_text
+    assert all(o.type == "message" for o in r.output)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(prompt={"id": "no-such-assistant"}, input="x")
 
 
 def test_unsupported_input_is_refused_by_name(client):
@@ -178,6 +202,11 @@ def test_unsupported_input_is_refused_by_name(client):
         assert e.value.body["param"] == param, (extra, e.value.body)
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve("resp_missing")
+    # A prompt over the context is the request's fault, stored or not.
+    for store in (True, False):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.responses.create(model=MODEL, input="hello " * 20000, store=store)
+        assert e.value.body["code"] == "context_length_exceeded", e.value.body
 
 
 def test_responses_survive_a_restart(data_dir):

@@ -164,6 +164,11 @@ impl Loaded {
             match budget {
                 Some(b) if ids.len() > b && messages.len() > first + 1 => {
                     messages.remove(first);
+                    // A turn goes whole: no reply or tool result is left
+                    // without what it answers.
+                    while messages.len() > first + 1 && messages[first]["role"] != "user" {
+                        messages.remove(first);
+                    }
                 }
                 _ => break ids,
             }

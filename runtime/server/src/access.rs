@@ -5,7 +5,8 @@
 //! Ollama's servers do:
 //!
 //! - the `Host` a request names must be one the server answers to
-//!   (loopback names, the address it is bound to, `--allowed-hosts`);
+//!   (loopback names, an IP address, `--allowed-hosts`): a rebinding
+//!   attack always names the attacker's domain;
 //! - a request from a page (it carries `Origin`) must come from an allowed
 //!   origin (loopback pages on any port, `--cors-origins`), or it is
 //!   refused before it runs: CORS alone only hides answers, it does not
@@ -50,10 +51,15 @@ impl Access {
         }
     }
 
-    /// Also answer to `host` (the address the server is bound to).
+    /// Also answer to `host` (a name the server is bound to).
     pub fn with_host(mut self, host: &str) -> Access {
-        self.hosts
-            .push(host_name(&host.to_ascii_lowercase()).to_string());
+        let host = host.to_ascii_lowercase();
+        let name = if host.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("[{host}]")
+        } else {
+            host_name(&host).to_string()
+        };
+        self.hosts.push(name);
         self
     }
 
@@ -62,7 +68,7 @@ impl Access {
     pub fn host_allowed(&self, host: &str) -> bool {
         let host = host.trim().to_ascii_lowercase();
         let name = host_name(&host);
-        self.any_host || is_loopback(name) || self.hosts.iter().any(|h| h == name)
+        self.any_host || is_loopback(name) || is_ip(name) || self.hosts.iter().any(|h| h == name)
     }
 
     /// May a page from `origin` call the API?
@@ -91,10 +97,22 @@ fn host_name(host: &str) -> &str {
     h.strip_suffix('.').unwrap_or(h)
 }
 
+/// An IP literal (`1.2.3.4`, `[::1]`): no DNS name to rebind.
+fn is_ip(name: &str) -> bool {
+    name.parse::<std::net::Ipv4Addr>().is_ok() || v6(name).is_some()
+}
+
+/// The address in `[v6]`.
+fn v6(name: &str) -> Option<std::net::Ipv6Addr> {
+    name.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
+}
+
 fn is_loopback(name: &str) -> bool {
     name == "localhost"
         || name.ends_with(".localhost")
-        || name == "[::1]"
+        || v6(name).is_some_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        })
         || name
             .parse::<std::net::Ipv4Addr>()
             .is_ok_and(|ip| ip.is_loopback())
@@ -108,11 +126,15 @@ pub async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(_), Some(_)) => return bad_host("more than one Host header"),
+        (Some(h), None) => match h.to_str() {
+            Ok(h) => Some(h.to_string()),
+            Err(_) => return bad_host("a Host header that is not text"),
+        },
+        (None, _) => req.uri().authority().map(|a| a.to_string()),
+    };
     if let Some(host) = host
         && !state.access.host_allowed(&host)
     {
@@ -132,6 +154,10 @@ pub async fn guard(
         ));
     }
     next.run(req).await
+}
+
+fn bad_host(what: &str) -> Response {
+    ApiError::invalid(None, format!("The request has {what}.")).into_response()
 }
 
 fn forbidden(message: String) -> Response {
@@ -163,10 +189,20 @@ mod tests {
             "evil.com:1337",
             "localhost.evil.com",
             "127.0.0.1.nip.io",
-            "10.0.0.5:1337",
-            "[::2]",
+            "1.2.3.4.evil.com",
         ] {
             assert!(!a.host_allowed(h), "{h}");
+        }
+        // IP literals name no domain to rebind: LAN clients of a server
+        // bound to 0.0.0.0 get through.
+        for h in [
+            "10.0.0.5:1337",
+            "[::2]",
+            "0.0.0.0:1337",
+            "[::ffff:127.0.0.1]:1",
+            "[0:0:0:0:0:0:0:1]",
+        ] {
+            assert!(a.host_allowed(h), "{h}");
         }
         for o in [
             "http://localhost:3000",
@@ -189,9 +225,9 @@ mod tests {
     #[test]
     fn allowed_lists_and_wildcards_widen_them() {
         let a = Access::new(&["My-Box.lan".into()], &["https://app.example.com/".into()])
-            .with_host("192.168.1.7");
+            .with_host("box.example");
         assert!(a.host_allowed("my-box.lan:1337"));
-        assert!(a.host_allowed("192.168.1.7:1337"));
+        assert!(a.host_allowed("box.example:1337"));
         assert!(!a.host_allowed("other.lan"));
         assert!(a.origin_allowed("https://app.example.com"));
         assert!(!a.origin_allowed("https://app.example.com.evil.com"));

@@ -59,7 +59,7 @@ fn default_model(s: &AppState) -> Option<String> {
         .and_then(|m| m["id"].as_str().map(String::from))
 }
 
-fn load(s: &AppState, id: &str) -> ApiResult<Assistant> {
+pub(crate) fn load(s: &AppState, id: &str) -> ApiResult<Assistant> {
     if !valid_id(id) {
         return Err(ApiError::not_found("assistant", id));
     }

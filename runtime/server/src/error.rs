@@ -148,7 +148,7 @@ pub async fn as_json(resp: Response) -> Response {
     // Keep what the original said beyond its body (`Allow` on a 405).
     for (k, v) in parts.headers.iter() {
         if k != axum::http::header::CONTENT_TYPE && k != axum::http::header::CONTENT_LENGTH {
-            out.headers_mut().insert(k.clone(), v.clone());
+            out.headers_mut().append(k.clone(), v.clone());
         }
     }
     out

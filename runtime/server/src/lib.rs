@@ -315,6 +315,8 @@ pub async fn serve_with(
             },
             _ = &mut shutdown => break,
         };
+        // Tokens go out as they come, not held back for a fuller packet.
+        let _ = stream.set_nodelay(true);
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tracing::warn!(
                 "refusing a connection from {peer}: {} are open",
@@ -334,7 +336,13 @@ pub async fn serve_with(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Endless streams (`/v1/events`) would hold shutdown for ever.
+    if tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing connections still open after 10 s");
+    }
     Ok(())
 }
 

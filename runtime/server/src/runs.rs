@@ -115,22 +115,7 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     crate::check_request(&s, check).await?;
     let meta = metadata(&body)?.unwrap_or(json!({}));
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let model = opt_str(&body, "model")?
-        .or_else(|| resolved["model"].as_str().map(String::from))
-        .or_else(|| {
-            assistant
-                .allowed_models()
-                .and_then(|m| m.first())
-                .map(|m| m.id().to_string())
-        })
-        .or_else(|| {
-            s.models()
-                .list()
-                .into_iter()
-                .find(|m| m["type"] != "embedding")
-                .and_then(|m| m["id"].as_str().map(String::from))
-        })
-        .unwrap_or_default();
+    let model = assistant_model(&s, &assistant, opt_str(&body, "model")?);
     let mut instructions = opt_str(&body, "instructions")?
         .or_else(|| resolved["instructions"].as_str().map(String::from))
         .unwrap_or_default();
@@ -206,6 +191,32 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     }
     tokio::spawn(execute(s, run.clone(), None, cancel_rx));
     Ok(Json(run).into_response())
+}
+
+/// The model a turn of `assistant` runs on: the one asked for, else the
+/// assistant's (`model`, then its first allowed model), else the first
+/// installed chat model.
+pub(crate) fn assistant_model(
+    s: &AppState,
+    assistant: &jan_assistant::Assistant,
+    asked: Option<String>,
+) -> String {
+    asked
+        .or_else(|| assistant.resolved()["model"].as_str().map(String::from))
+        .or_else(|| {
+            assistant
+                .allowed_models()
+                .and_then(|m| m.first())
+                .map(|m| m.id().to_string())
+        })
+        .or_else(|| {
+            s.models()
+                .list()
+                .into_iter()
+                .find(|m| m["type"] != "embedding")
+                .and_then(|m| m["id"].as_str().map(String::from))
+        })
+        .unwrap_or_default()
 }
 
 /// Saves `run` with a new status, under the thread's lock, and tells the

@@ -93,6 +93,8 @@ pub struct Store {
     /// `responses/`, beside the threads folder (see [`Store::put_response`]).
     responses: PathBuf,
     locks: Arc<Mutex<HashMap<String, Arc<Mutex<()>>>>>,
+    /// Held while a message is appended.
+    appending: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -109,6 +111,7 @@ impl Store {
             root,
             responses,
             locks: Arc::default(),
+            appending: Arc::default(),
         };
         std::fs::create_dir_all(&store.root)?;
         store.clean_leftovers();
@@ -239,12 +242,18 @@ impl Store {
         let path = self.dir(thread)?.join("messages.jsonl");
         let mut line = serde_json::to_vec(message)?;
         line.push(b'\n');
+        // Appends are serialized across threads (some writers hold no
+        // thread lock): cutting a torn tail must never cut a line another
+        // append is writing.
+        let _appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .read(true)
-            .append(true)
+            .write(true)
+            .truncate(false)
             .open(&path)?;
         cut_torn_tail(&mut f, &path)?;
+        f.seek(SeekFrom::End(0))?;
         f.write_all(&line)?;
         f.sync_data()?;
         Ok(())
@@ -258,16 +267,21 @@ impl Store {
     /// The thread's messages, oldest first.
     pub fn messages(&self, thread: &str) -> Result<Vec<Value>> {
         let path = self.dir(thread)?.join("messages.jsonl");
-        let text = match std::fs::read_to_string(path) {
+        // Bytes, not a string: a line torn inside a UTF-8 character must
+        // not make the whole log unreadable.
+        let text = match std::fs::read(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e.into()),
         };
         let mut order: Vec<String> = Vec::new();
         let mut by_id: HashMap<String, Value> = HashMap::new();
-        for line in text.lines() {
+        for line in text.split(|&b| b == b'\n') {
             // A line cut short by a crash does not parse; skip it.
-            let Ok(v) = serde_json::from_str::<Value>(line) else {
+            let Ok(v) = serde_json::from_slice::<Value>(line) else {
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    tracing::warn!("{thread}: skipping an unreadable line of messages.jsonl");
+                }
                 continue;
             };
             let Some(id) = v["id"].as_str().map(String::from) else {
@@ -458,6 +472,14 @@ mod tests {
                 .unwrap()
                 .ends_with("\"n\":3}\n")
         );
+        // Torn inside a UTF-8 character: the log still reads.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let torn = "{\"id\": \"msg_8\", \"t\": \"\u{e9}";
+        f.write_all(&torn.as_bytes()[..torn.len() - 1]).unwrap();
+        assert_eq!(s.messages(id).unwrap().len(), 3);
         assert!(matches!(
             s.message(id, "msg_0"),
             Err(StoreError::NotFound(..))

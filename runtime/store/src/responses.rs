@@ -33,6 +33,14 @@ impl Store {
                 continue;
             }
             let Some(id) = name.strip_suffix(".json").filter(|n| !n.contains('.')) else {
+                // What a crash between a delete's removals leaves.
+                if let Some(id) = name
+                    .strip_suffix(".input.json")
+                    .or_else(|| name.strip_suffix(".context.json"))
+                    && !self.responses.join(format!("{id}.json")).is_file()
+                {
+                    let _ = std::fs::remove_file(e.path());
+                }
                 continue;
             };
             let Ok(mut r) = self.response(id) else {
@@ -42,7 +50,9 @@ impl Store {
             if matches!(r["status"].as_str(), Some("queued" | "in_progress")) {
                 r["status"] = "failed".into();
                 r["error"] = json!({"code": "server_error", "message": "The server stopped while this response was in progress."});
-                self.put_response(&r)?;
+                if let Err(err) = self.put_response(&r) {
+                    tracing::error!("cannot mark {} failed: {err}", e.path().display());
+                }
             }
         }
         Ok(())

@@ -14,7 +14,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use jan_host::models::{ChatEvent, ChatStream, Completion, Finish};
+use jan_host::models::{ChatEvent, ChatStream, Completion, Finish, ToolCall};
+use jan_host::{Ask, Reply};
 use jan_store::{new_id, now};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
@@ -29,14 +30,26 @@ type Events = mpsc::UnboundedSender<Result<Event, Infallible>>;
 #[utoipa::path(post, path = "/responses", tag = "Responses", summary = "Create a model response", request_body = request::CreateResponse, responses((status = 200, description = "The response (`completed`, `incomplete`, `failed`; `queued` with `background`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events (`response.created` … `response.completed`)", content_type = "text/event-stream")))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     let req = request::parse(&body)?;
-    let model = req
-        .model
-        .clone()
-        .ok_or_else(|| ApiError::invalid(Some("model"), "Missing required parameter: 'model'."))?;
-    let descriptor = s
-        .models()
-        .model(&model)
-        .map_err(crate::chat::engine_error)?;
+    // `prompt` names an assistant: it answers, on its model unless one is
+    // asked for.
+    let assistant = match &req.prompt {
+        None => None,
+        Some(p) => Some(crate::assistants::load(&s, &p.id)?),
+    };
+    let model = match &assistant {
+        Some(a) => crate::runs::assistant_model(&s, a, req.model.clone()),
+        None => req.model.clone().ok_or_else(|| {
+            ApiError::invalid(Some("model"), "Missing required parameter: 'model'.")
+        })?,
+    };
+    // An assistant with code may need no model at all.
+    let descriptor = match (&assistant, model.is_empty()) {
+        (Some(_), true) => Value::Null,
+        _ => s
+            .models()
+            .model(&model)
+            .map_err(crate::chat::engine_error)?,
+    };
     if descriptor["type"] == "embedding" {
         return Err(ApiError::invalid(
             Some("model"),
@@ -56,6 +69,15 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
                 .with_code("previous_response_not_found")
             };
             let r = s.store.response(prev).map_err(|_| not_found())?;
+            if !matches!(r["status"].as_str(), Some("completed" | "incomplete")) {
+                return Err(ApiError::invalid(
+                    Some("previous_response_id"),
+                    format!(
+                        "Previous response {prev} is {}; only a finished response can be continued.",
+                        r["status"].as_str().unwrap_or("")
+                    ),
+                ));
+            }
             let mut c = s.store.response_context(prev).map_err(|_| not_found())?;
             c.extend(output_messages(&r["output"]));
             c
@@ -91,10 +113,34 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
     if stores {
         s.store.create_response(&response, &plan.items, &context)?;
     }
+    let source = match assistant {
+        None => Source::Model(chat),
+        Some(a) => {
+            let mut parameters = chat.as_object().cloned().unwrap_or_default();
+            let tools = parameters
+                .remove("tools")
+                .and_then(|t| t.as_array().cloned())
+                .unwrap_or_default();
+            for k in ["model", "messages"] {
+                parameters.remove(k);
+            }
+            Source::Assistant(
+                a.id.clone(),
+                Ask {
+                    messages: context.clone(),
+                    instructions: req.instructions.clone().filter(|i| !i.is_empty()),
+                    model: Some(model.clone()).filter(|m| !m.is_empty()),
+                    parameters,
+                    tools,
+                    ..Ask::default()
+                },
+            )
+        }
+    };
     let job = Job {
         s: s.clone(),
         stores,
-        chat,
+        source,
     };
     if req.background() {
         let (cancel_tx, cancel_rx) = watch::channel(false);
@@ -116,16 +162,16 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
         tokio::spawn(job.run(response, Some(events), cancel_rx));
         return Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response());
     }
-    let done = job.run(response, None, cancel_rx).await;
-    if done["status"] == "failed" && !stores {
-        // Nothing to fetch later: the error is the answer.
-        return Err(ApiError::internal(
-            done["error"]["message"]
-                .as_str()
-                .unwrap_or("the response failed"),
-        ));
+    // Its own task: a client that hangs up does not leave it half done.
+    let (done, error) = tokio::spawn(job.run(response, None, cancel_rx))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    match error {
+        // The request's fault (a prompt over the context…), or nothing
+        // to fetch later: the error is the answer.
+        Some(e) if e.status.is_client_error() || !stores => Err(e),
+        _ => Ok(Json(done).into_response()),
     }
-    Ok(Json(done).into_response())
 }
 
 /// The assistant turns a response's output adds to the context.
@@ -152,22 +198,30 @@ fn output_messages(output: &Value) -> Vec<Value> {
     out
 }
 
+/// What answers a response.
+enum Source {
+    /// A model, with this chat request.
+    Model(Value),
+    /// An assistant (`prompt`): its code or its default answer.
+    Assistant(String, Ask),
+}
+
 /// One response being answered.
 struct Job {
     s: AppState,
     stores: bool,
-    chat: Value,
+    source: Source,
 }
 
 impl Job {
     /// Runs the model, renders its events (to `events` when streaming),
-    /// stores and returns the final response.
+    /// stores and returns the final response, and the error it failed with.
     async fn run(
         self,
         mut response: Value,
         events: Option<Events>,
         mut cancel: watch::Receiver<bool>,
-    ) -> Value {
+    ) -> (Value, Option<ApiError>) {
         let id = response["id"].as_str().unwrap_or_default().to_string();
         let mut r = Render::new(events);
         r.whole("response.created", &response);
@@ -177,31 +231,39 @@ impl Job {
         response["status"] = "in_progress".into();
         self.save(&response);
         r.whole("response.in_progress", &response);
-        let mut chat: ChatStream = self.s.models().chat(self.chat.clone());
-        let outcome: Result<Completion, String> = loop {
+        let mut chat: ChatStream = match &self.source {
+            Source::Model(request) => self.s.models().chat(request.clone()),
+            Source::Assistant(id, ask) => assistant_stream(&self.s, id, ask.clone()),
+        };
+        // Err(None): cancelled, or the client of a plain stream went away.
+        let outcome: Result<Completion, Option<ApiError>> = loop {
             let event = tokio::select! {
                 e = chat.next() => e,
-                _ = cancelled(&mut cancel) => break Err("\u{0}cancelled".into()),
-                // The client of a plain stream went away: stop generating.
-                _ = r.closed(), if !response["background"].as_bool().unwrap_or(false) => break Err("\u{0}gone".into()),
+                _ = cancelled(&mut cancel) => break Err(None),
+                _ = r.closed(), if !response["background"].as_bool().unwrap_or(false) => break Err(None),
             };
             match event {
                 Some(Ok(ChatEvent::Done(done))) => break Ok(done),
                 Some(Ok(e)) => r.piece(e),
-                Some(Err(e)) => break Err(crate::chat::engine_error(e).message),
-                None => break Err("the model engine stopped without an answer".into()),
+                Some(Err(e)) => break Err(Some(crate::chat::engine_error(e))),
+                None => {
+                    break Err(Some(ApiError::internal(
+                        "the model engine stopped without an answer",
+                    )));
+                }
             }
         };
         drop(chat);
         let usage = |c: &Completion| {
             json!({
                 "input_tokens": c.usage.prompt_tokens,
-                "input_tokens_details": {"cached_tokens": c.usage.cached_tokens},
                 "output_tokens": c.usage.completion_tokens,
                 "output_tokens_details": {"reasoning_tokens": 0},
+                "input_tokens_details": {"cached_tokens": c.usage.cached_tokens, "cache_write_tokens": 0},
                 "total_tokens": c.usage.prompt_tokens + c.usage.completion_tokens,
             })
         };
+        let mut error = None;
         let terminal = match outcome {
             Ok(done) => {
                 r.finish(&done);
@@ -217,15 +279,21 @@ impl Job {
                     "response.completed"
                 }
             }
-            Err(e) if e == "\u{0}cancelled" || e == "\u{0}gone" => {
+            Err(None) => {
                 response["status"] = "cancelled".into();
                 response["output"] = r.output_so_far();
                 "response.cancelled"
             }
-            Err(e) => {
+            Err(Some(e)) => {
+                let code = e.code.unwrap_or(if e.status.is_client_error() {
+                    "invalid_prompt"
+                } else {
+                    "server_error"
+                });
                 response["status"] = "failed".into();
-                response["error"] = json!({"code": "server_error", "message": e});
+                response["error"] = json!({"code": code, "message": e.message});
                 response["output"] = r.output_so_far();
+                error = Some(e);
                 "response.failed"
             }
         };
@@ -242,7 +310,7 @@ impl Job {
             &format!("response.{}", response["status"].as_str().unwrap_or("")),
             json!({"id": id, "status": response["status"]}),
         );
-        response
+        (response, error)
     }
 
     fn save(&self, response: &Value) {
@@ -252,6 +320,87 @@ impl Job {
             tracing::error!("cannot save response {}: {e}", response["id"]);
         }
     }
+}
+
+/// An assistant's answer as the typed events a model gives: its text as it
+/// comes, the calls it asks the client to run, then the completion (with
+/// the model's usage when its default answer ran). Calls to its own
+/// registered tools run inside its turn and are not output items.
+fn assistant_stream(s: &AppState, id: &str, ask: Ask) -> ChatStream {
+    let (tx, stream) = ChatStream::channel();
+    let (host, id, model) = (
+        s.host.clone(),
+        id.to_string(),
+        ask.model.clone().unwrap_or_default(),
+    );
+    tokio::spawn(async move {
+        let mut answer = match host.ask(&id, ask).await {
+            Ok(a) => a,
+            Err(e) => return tx.fail(anyhow::anyhow!(e.to_string())),
+        };
+        let (mut streamed, mut calls, mut meta) = (String::new(), Vec::new(), None);
+        loop {
+            let reply = tokio::select! {
+                r = answer.next() => r,
+                // The response was cancelled: dropping `answer` stops it.
+                _ = tx.closed() => return,
+            };
+            match reply {
+                Some(Reply::Delta(d)) => {
+                    streamed.push_str(&d);
+                    tx.send(ChatEvent::Text(d));
+                }
+                Some(Reply::Meta(m)) => meta = Some(m),
+                Some(Reply::ToolCalls(c)) => calls = c,
+                Some(Reply::ToolsRan(_)) => {}
+                Some(Reply::Done(full)) => {
+                    let text = if full.is_empty() {
+                        streamed.clone()
+                    } else {
+                        full
+                    };
+                    if streamed.is_empty() && !text.is_empty() {
+                        tx.send(ChatEvent::Text(text.clone()));
+                    }
+                    let mut done = meta.take().unwrap_or_else(|| Completion::text(&model, ""));
+                    done.content = text;
+                    done.tool_calls = calls
+                        .iter()
+                        .map(|c| ToolCall {
+                            id: c["id"].as_str().unwrap_or_default().to_string(),
+                            name: c["function"]["name"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string(),
+                            arguments: c["function"]["arguments"]
+                                .as_str()
+                                .unwrap_or("{}")
+                                .to_string(),
+                        })
+                        .collect();
+                    for (index, c) in done.tool_calls.iter().enumerate() {
+                        tx.send(ChatEvent::ToolCallStart {
+                            index,
+                            id: c.id.clone(),
+                            name: c.name.clone(),
+                        });
+                        tx.send(ChatEvent::ToolCallArguments {
+                            index,
+                            delta: c.arguments.clone(),
+                        });
+                    }
+                    if !done.tool_calls.is_empty() && done.finish == Finish::Stop {
+                        done.finish = Finish::ToolCalls;
+                    }
+                    tx.send(ChatEvent::Done(done));
+                    return;
+                }
+                Some(Reply::Error { message, .. }) => return tx.fail(anyhow::anyhow!(message)),
+                None => return tx.fail(anyhow::anyhow!("the assistant stopped without answering")),
+            }
+        }
+    });
+    stream
 }
 
 /// Resolves once the switch is on; never if its sender is gone.
@@ -278,8 +427,11 @@ struct Render {
     text: Option<(usize, String)>,
     /// The call being written: its index and arguments.
     call: Option<(usize, String)>,
-    /// Call index (the provider's) → item index.
+    /// Item indexes of the calls.
     calls: Vec<usize>,
+    /// The answer was cut short (`max_output_tokens`): the last item ends
+    /// `incomplete`.
+    cut: bool,
 }
 
 impl Render {
@@ -291,6 +443,7 @@ impl Render {
             text: None,
             call: None,
             calls: Vec::new(),
+            cut: false,
         }
     }
 
@@ -377,13 +530,23 @@ impl Render {
         let item_id = self.items[index]["id"].clone();
         self.send("response.output_text.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": text, "logprobs": []}));
         self.send("response.content_part.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": text_part(&text)}));
-        self.items[index]["status"] = "completed".into();
+        self.items[index]["status"] = self.status_of(index).into();
         self.items[index]["content"] = json!([text_part(&text)]);
         let item = self.items[index].clone();
         self.send(
             "response.output_item.done",
             json!({"output_index": index, "item": item}),
         );
+    }
+
+    /// How item `index` ends: `incomplete` when the answer was cut short
+    /// and it is the last item.
+    fn status_of(&self, index: usize) -> &'static str {
+        if self.cut && index + 1 == self.items.len() {
+            "incomplete"
+        } else {
+            "completed"
+        }
     }
 
     fn close_call(&mut self) {
@@ -396,7 +559,7 @@ impl Render {
             "response.function_call_arguments.done",
             json!({"item_id": item_id, "output_index": index, "name": name, "arguments": args}),
         );
-        self.items[index]["status"] = "completed".into();
+        self.items[index]["status"] = self.status_of(index).into();
         self.items[index]["arguments"] = args.into();
         let item = self.items[index].clone();
         self.send(
@@ -407,9 +570,10 @@ impl Render {
 
     /// Closes what is open, with the completion's final text and calls.
     fn finish(&mut self, done: &Completion) {
+        self.cut = done.finish == Finish::Length;
         if self.text.is_some() {
             self.close_text(Some(&done.content));
-        } else if !done.content.is_empty() && self.items.is_empty() {
+        } else if !done.content.is_empty() && !self.items.iter().any(|i| i["type"] == "message") {
             // Text that was held back whole (a JSON answer).
             self.piece(ChatEvent::Text(done.content.clone()));
             self.close_text(None);
@@ -418,13 +582,28 @@ impl Render {
     }
 
     /// The final output: the items as streamed, the message text and the
-    /// calls as the completion has them, logprobs when asked.
+    /// calls as the completion has them (a streamed call it left out, cut
+    /// short or malformed, is dropped), logprobs when asked.
     fn output(&mut self, done: &Completion) -> Value {
-        for (k, call) in done.tool_calls.iter().enumerate() {
-            if let Some(&index) = self.calls.get(k) {
-                self.items[index]["call_id"] = call.id.clone().into();
-                self.items[index]["name"] = call.name.clone().into();
-                self.items[index]["arguments"] = call.arguments.clone().into();
+        self.items.retain(|item| {
+            item["type"] != "function_call"
+                || done
+                    .tool_calls
+                    .iter()
+                    .any(|c| item["call_id"] == c.id.as_str())
+        });
+        for item in self
+            .items
+            .iter_mut()
+            .filter(|i| i["type"] == "function_call")
+        {
+            if let Some(c) = done
+                .tool_calls
+                .iter()
+                .find(|c| item["call_id"] == c.id.as_str())
+            {
+                item["name"] = c.name.clone().into();
+                item["arguments"] = c.arguments.clone().into();
             }
         }
         if let Some(logprobs) = &done.logprobs

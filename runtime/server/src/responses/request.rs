@@ -64,9 +64,9 @@ pub struct CreateResponse {
     /// Refused (not yet): conversations.
     #[schema(value_type = Option<Object>)]
     pub conversation: Option<Value>,
-    /// Refused (not yet): running an assistant as a prompt.
-    #[schema(value_type = Option<Object>)]
-    pub prompt: Option<Value>,
+    /// Run an assistant (its code, or its default answer with its
+    /// instructions, tools and model): `{id}`, the assistant's id.
+    pub prompt: Option<PromptParam>,
     /// Refused (not yet).
     pub max_tool_calls: Option<u32>,
     /// Accepted: events are not padded.
@@ -85,6 +85,18 @@ pub struct FunctionTool {
     #[schema(value_type = Option<Object>)]
     pub parameters: Option<Value>,
     pub strict: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptParam {
+    /// The assistant's id.
+    pub id: String,
+    /// Refused: assistants take no template variables.
+    #[schema(value_type = Option<Object>)]
+    pub variables: Option<Value>,
+    /// Refused: assistants are not versioned.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -149,9 +161,14 @@ impl CreateResponse {
                 "'conversation' is not supported yet; chain responses with 'previous_response_id'",
             ),
             (
-                "prompt",
-                self.prompt.is_some(),
-                "'prompt' is not supported yet; use the Assistants API to run an assistant",
+                "prompt.variables",
+                self.prompt.as_ref().is_some_and(|p| p.variables.is_some()),
+                "assistants take no template variables",
+            ),
+            (
+                "prompt.version",
+                self.prompt.as_ref().is_some_and(|p| p.version.is_some()),
+                "assistants are not versioned",
             ),
             (
                 "max_tool_calls",
@@ -377,6 +394,13 @@ impl CreateResponse {
             ("safety_identifier", json!(self.safety_identifier)),
             ("prompt_cache_key", json!(self.prompt_cache_key)),
             ("previous_response_id", json!(self.previous_response_id)),
+            (
+                "prompt",
+                match &self.prompt {
+                    Some(p) => json!({"id": p.id, "variables": null, "version": null}),
+                    None => Value::Null,
+                },
+            ),
         ] {
             echo.insert(k.into(), v);
         }
@@ -484,7 +508,7 @@ fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
                 };
                 let call = json!({"id": call_id, "type": "function", "function": {"name": name, "arguments": args}});
                 push_call(&mut messages, call);
-                stored.push(json!({"id": item["id"].as_str().map(String::from).unwrap_or_else(|| jan_store::new_id("fc")), "type": "function_call", "status": "completed", "call_id": call_id, "name": name, "arguments": args}));
+                stored.push(json!({"id": jan_store::new_id("fc"), "type": "function_call", "status": "completed", "call_id": call_id, "name": name, "arguments": args}));
             }
             "function_call_output" => {
                 let Some(call_id) = item["call_id"].as_str() else {
