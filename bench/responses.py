@@ -9,13 +9,12 @@ tests/get-models.sh). Prints a markdown report.
 import json
 import os
 import pathlib
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
+
+from janserve import serving
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 JAN = sys.argv[1] if len(sys.argv) > 1 else str(REPO / "target" / "release" / "jan")
@@ -64,69 +63,52 @@ def post(port, path, body):
 
 
 def main():
-    with tempfile.TemporaryDirectory() as data:
-        env = dict(os.environ, JAN_DATA_FOLDER=data)
-        subprocess.run([JAN, "models", "import", str(REPO / ".cache" / "models" / FILE), "--link"],
-                       env=env, check=True, capture_output=True)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen([JAN, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health")
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            messages = [{"role": "user", "content": PROMPT}]
-            chat = {"model": MODEL, "messages": messages, "temperature": 0, "max_tokens": TOKENS, "stream": True,
-                    "stream_options": {"include_usage": True}}
-            resp = {"model": MODEL, "input": PROMPT, "temperature": 0, "max_output_tokens": TOKENS, "stream": True,
-                    "store": False}
-            stream(port, "/v1/chat/completions", chat)  # load the model
-            results = {"chat": [], "responses": []}
-            for _ in range(RUNS):
-                # The same prompt everywhere: both endpoints get the same
-                # KV-cache reuse.
-                for name, path, body in (("chat", "/v1/chat/completions", chat), ("responses", "/v1/responses", resp)):
-                    results[name].append(stream(port, path, body))
-            print(f"## Responses API against chat completions (streamed), {MODEL}")
-            print()
-            print(f"Machine: {os.cpu_count()} cores, "
-                  f"{open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}. "
-                  f"`python3 bench/responses.py`: {RUNS} alternating runs each, {TOKENS} tokens, greedy; medians.")
-            print()
-            print("| endpoint | time to first token ms | decode tokens/s | tokens |")
-            print("|---|---|---|---|")
-            med = {}
-            for name, runs in results.items():
-                ttft = statistics.median(r[0] for r in runs) * 1000
-                rate = statistics.median((r[2] - 1) / r[1] for r in runs if r[1] > 0)
-                med[name] = (ttft, rate)
-                print(f"| /v1/{'chat/completions' if name == 'chat' else 'responses'} | {ttft:.1f} | {rate:.1f} | {runs[0][2]} |")
-            print()
-            print(f"Ratios (responses / chat completions): decode **{med['responses'][1] / med['chat'][1]:.2f}**, "
-                  f"time to first token **{med['chat'][0] / med['responses'][0]:.2f}** (above 1: responses faster).")
-            print()
-            print("### A 10-turn `previous_response_id` chain")
-            print()
-            print("| turn | input tokens | cached | run through the model |")
-            print("|---|---|---|---|")
-            prev = None
-            for turn in range(1, 11):
-                body = {"model": MODEL, "input": f"Turn {turn}: name one more fruit.", "temperature": 0,
-                        "max_output_tokens": 16}
-                if prev:
-                    body["previous_response_id"] = prev
-                r = post(port, "/v1/responses", body)
-                u = r["usage"]
-                cached = u["input_tokens_details"]["cached_tokens"]
-                print(f"| {turn} | {u['input_tokens']} | {cached} | {u['input_tokens'] - cached} |")
-                prev = r["id"]
-        finally:
-            server.terminate()
-            server.wait()
+    with serving(JAN, [FILE]) as port:
+        messages = [{"role": "user", "content": PROMPT}]
+        chat = {"model": MODEL, "messages": messages, "temperature": 0, "max_tokens": TOKENS, "stream": True,
+                "stream_options": {"include_usage": True}}
+        resp = {"model": MODEL, "input": PROMPT, "temperature": 0, "max_output_tokens": TOKENS, "stream": True,
+                "store": False}
+        stream(port, "/v1/chat/completions", chat)  # load the model
+        results = {"chat": [], "responses": []}
+        for _ in range(RUNS):
+            # The same prompt everywhere: both endpoints get the same
+            # KV-cache reuse.
+            for name, path, body in (("chat", "/v1/chat/completions", chat), ("responses", "/v1/responses", resp)):
+                results[name].append(stream(port, path, body))
+        print(f"## Responses API against chat completions (streamed), {MODEL}")
+        print()
+        print(f"Machine: {os.cpu_count()} cores, "
+              f"{open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}. "
+              f"`python3 bench/responses.py`: {RUNS} alternating runs each, {TOKENS} tokens, greedy; medians.")
+        print()
+        print("| endpoint | time to first token ms | decode tokens/s | tokens |")
+        print("|---|---|---|---|")
+        med = {}
+        for name, runs in results.items():
+            ttft = statistics.median(r[0] for r in runs) * 1000
+            rate = statistics.median((r[2] - 1) / r[1] for r in runs if r[1] > 0)
+            med[name] = (ttft, rate)
+            print(f"| /v1/{'chat/completions' if name == 'chat' else 'responses'} | {ttft:.1f} | {rate:.1f} | {runs[0][2]} |")
+        print()
+        print(f"Ratios (responses / chat completions): decode **{med['responses'][1] / med['chat'][1]:.2f}**, "
+              f"time to first token **{med['chat'][0] / med['responses'][0]:.2f}** (above 1: responses faster).")
+        print()
+        print("### A 10-turn `previous_response_id` chain")
+        print()
+        print("| turn | input tokens | cached | run through the model |")
+        print("|---|---|---|---|")
+        prev = None
+        for turn in range(1, 11):
+            body = {"model": MODEL, "input": f"Turn {turn}: name one more fruit.", "temperature": 0,
+                    "max_output_tokens": 16}
+            if prev:
+                body["previous_response_id"] = prev
+            r = post(port, "/v1/responses", body)
+            u = r["usage"]
+            cached = u["input_tokens_details"]["cached_tokens"]
+            print(f"| {turn} | {u['input_tokens']} | {cached} | {u['input_tokens'] - cached} |")
+            prev = r["id"]
 
 
 if __name__ == "__main__":

@@ -92,3 +92,6 @@ if .venv/bin/python -c "import jsonschema" 2>/dev/null; then
 else
   echo "(skipped: run tests/api/run.sh once to create .venv with jsonschema)"
 fi
+
+echo
+python3 bench/responses.py "$JAN"

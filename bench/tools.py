@@ -8,16 +8,13 @@ Usage: .venv/bin/python bench/tools.py [JAN_BINARY]   (needs jsonschema;
 models from tests/get-models.sh). Prints a markdown report.
 """
 import json
-import os
 import pathlib
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
 
 import jsonschema
+
+from janserve import serving
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 JAN = sys.argv[1] if len(sys.argv) > 1 else str(REPO / "target" / "release" / "jan")
@@ -110,40 +107,22 @@ def decode_speed(port, model):
 
 
 def main():
-    port = None
-    with tempfile.TemporaryDirectory() as data:
-        env = dict(os.environ, JAN_DATA_FOLDER=data)
-        for f, _ in MODELS.values():
-            subprocess.run([JAN, "models", "import", str(REPO / ".cache" / "models" / f), "--link"], env=env, check=True, capture_output=True)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen([JAN, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            print(f"### Tool calling ({len(PROMPTS)} prompts, {len(TOOLS)} tools, greedy)\n")
-            print("| model | free (`auto`, calls read from text) | forced (`required`, constrained) |")
-            print("|---|---|---|")
-            for label, (_, model) in MODELS.items():
-                free = success_rate(port, model, "auto")
-                forced = success_rate(port, model, "required")
-                print(f"| {label} | {free}/{len(PROMPTS)} | {forced}/{len(PROMPTS)} |")
-            print("\n### Decode speed with a JSON-schema constraint (same prompts, same token counts)\n")
-            print("| model | constrained tok/s | free tok/s | ratio | mask ms/token |")
-            print("|---|---|---|---|---|")
-            for label, (_, model) in MODELS.items():
-                rows = decode_speed(port, model)
-                (n1, ms1, g1), (n2, ms2, _) = rows["schema"], rows["plain"]
-                c, p = n1 * 1000 / ms1, n2 * 1000 / ms2
-                print(f"| {label} | {c:.1f} | {p:.1f} | {c / p:.2f} | {g1 / n1:.2f} |")
-        finally:
-            server.terminate()
-            server.wait()
+    with serving(JAN, [f for f, _ in MODELS.values()]) as port:
+        print(f"### Tool calling ({len(PROMPTS)} prompts, {len(TOOLS)} tools, greedy)\n")
+        print("| model | free (`auto`, calls read from text) | forced (`required`, constrained) |")
+        print("|---|---|---|")
+        for label, (_, model) in MODELS.items():
+            free = success_rate(port, model, "auto")
+            forced = success_rate(port, model, "required")
+            print(f"| {label} | {free}/{len(PROMPTS)} | {forced}/{len(PROMPTS)} |")
+        print("\n### Decode speed with a JSON-schema constraint (same prompts, same token counts)\n")
+        print("| model | constrained tok/s | free tok/s | ratio | mask ms/token |")
+        print("|---|---|---|---|---|")
+        for label, (_, model) in MODELS.items():
+            rows = decode_speed(port, model)
+            (n1, ms1, g1), (n2, ms2, _) = rows["schema"], rows["plain"]
+            c, p = n1 * 1000 / ms1, n2 * 1000 / ms2
+            print(f"| {label} | {c:.1f} | {p:.1f} | {c / p:.2f} | {g1 / n1:.2f} |")
 
 
 if __name__ == "__main__":

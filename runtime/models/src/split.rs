@@ -242,16 +242,7 @@ impl Splitter {
             out.push(ChatEvent::Text(rest));
         }
         for (k, call) in later.into_iter().enumerate() {
-            let index = self.streamed.len() + k;
-            out.push(ChatEvent::ToolCallStart {
-                index,
-                id: call.id.clone(),
-                name: call.name.clone(),
-            });
-            out.push(ChatEvent::ToolCallArguments {
-                index,
-                delta: call.arguments.clone(),
-            });
+            out.extend(ChatEvent::whole_call(self.streamed.len() + k, &call));
             answer.push(call);
         }
         (out, content, answer)

@@ -23,6 +23,23 @@ pub enum ChatEvent {
     Done(Completion),
 }
 
+impl ChatEvent {
+    /// A call sent whole: its start, then all its arguments in one piece.
+    pub fn whole_call(index: usize, call: &ToolCall) -> [ChatEvent; 2] {
+        [
+            ChatEvent::ToolCallStart {
+                index,
+                id: call.id.clone(),
+                name: call.name.clone(),
+            },
+            ChatEvent::ToolCallArguments {
+                index,
+                delta: call.arguments.clone(),
+            },
+        ]
+    }
+}
+
 /// Why generation stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finish {

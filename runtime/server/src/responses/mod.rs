@@ -379,15 +379,9 @@ fn assistant_stream(s: &AppState, id: &str, ask: Ask) -> ChatStream {
                         })
                         .collect();
                     for (index, c) in done.tool_calls.iter().enumerate() {
-                        tx.send(ChatEvent::ToolCallStart {
-                            index,
-                            id: c.id.clone(),
-                            name: c.name.clone(),
-                        });
-                        tx.send(ChatEvent::ToolCallArguments {
-                            index,
-                            delta: c.arguments.clone(),
-                        });
+                        for e in ChatEvent::whole_call(index, c) {
+                            tx.send(e);
+                        }
                     }
                     if !done.tool_calls.is_empty() && done.finish == Finish::Stop {
                         done.finish = Finish::ToolCalls;
