@@ -224,3 +224,37 @@ def test_responses_survive_a_restart(data_dir):
         assert len(c.responses.input_items.list(r.id).data) == 1
     finally:
         s.stop()
+
+
+def test_conversations_are_threads_and_responses_add_to_them(client):
+    conv = client.conversations.create(items=[{"type": "message", "role": "user", "content": "My name is Ada. Reply OK."}],
+                                       metadata={"topic": "names"})
+    assert conv.object == "conversation" and conv.metadata == {"topic": "names"}
+    # The same record through the Assistants API.
+    assert client.beta.threads.retrieve(conv.id).metadata == {"topic": "names"}
+    r = client.responses.create(model=QWEN, conversation=conv.id, input="What is my name?", temperature=0,
+                                max_output_tokens=20)
+    assert "Ada" in r.output_text, r.output_text
+    assert r.conversation.id == conv.id
+    items = client.conversations.items.list(conv.id, order="asc").data
+    assert [i.role for i in items] == ["user", "user", "assistant"]
+    assert items[1].content[0].text == "What is my name?" and items[2].content[0].text == r.output_text
+    # A message added through the threads API is an item, and the other way.
+    client.beta.threads.messages.create(conv.id, role="user", content="from threads")
+    added = client.conversations.items.create(conv.id, items=[{"type": "message", "role": "assistant", "content": "from items"}])
+    texts = [m.content[0].text.value for m in client.beta.threads.messages.list(conv.id, order="asc").data]
+    assert texts[-2:] == ["from threads", "from items"]
+    got = client.conversations.items.retrieve(added.data[0].id, conversation_id=conv.id)
+    assert got.content[0].text == "from items"
+    client.conversations.items.delete(added.data[0].id, conversation_id=conv.id)
+    assert len(client.conversations.items.list(conv.id).data) == 4
+    assert client.conversations.update(conv.id, metadata={"topic": "x"}).metadata == {"topic": "x"}
+    with pytest.raises(openai.BadRequestError):
+        client.responses.create(model=QWEN, conversation=conv.id, previous_response_id=r.id, input="x")
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.create(model=QWEN, conversation=conv.id,
+                                input=[{"type": "function_call_output", "call_id": "c", "output": "1"}])
+    assert e.value.body["param"] == "input[0].type"
+    client.conversations.delete(conv.id)
+    with pytest.raises(openai.NotFoundError):
+        client.conversations.retrieve(conv.id)

@@ -4,6 +4,7 @@
 mod access;
 mod assistants;
 mod chat;
+mod conversations;
 pub mod error;
 mod list;
 mod openapi;
@@ -83,7 +84,21 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(responses::create))
         .routes(routes!(responses::retrieve, responses::delete))
         .routes(routes!(responses::cancel))
-        .routes(routes!(responses::input_items));
+        .routes(routes!(responses::input_items))
+        .routes(routes!(conversations::create))
+        .routes(routes!(
+            conversations::retrieve,
+            conversations::update,
+            conversations::delete
+        ))
+        .routes(routes!(
+            conversations::list_items,
+            conversations::create_items
+        ))
+        .routes(routes!(
+            conversations::retrieve_item,
+            conversations::delete_item
+        ));
     let (v1, api) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/v1", v1)
         .split_for_parts();

@@ -262,6 +262,7 @@ async fn the_openapi_document_lists_what_is_served() {
                 .replace("{thread}", "thread_x")
                 .replace("{run}", "run_x")
                 .replace("{step}", "step_x")
+                .replace("{item}", "item_x")
                 .replace("{id}", "x_x");
             let (status, body) = call(&s, &method.to_uppercase(), &uri, json!({})).await;
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");

@@ -57,9 +57,29 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
         ));
     }
     let plan = req.plan(&model)?;
-    // The chain so far: the previous response's context and output.
+    let conversation = req.conversation_id()?;
+    // The input as the conversation's messages, checked before anything
+    // runs (conversations keep messages only).
+    let conversation = match conversation {
+        None => None,
+        Some(c) => {
+            s.store.thread(&c)?;
+            let inputs = plan
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| crate::conversations::message(&c, it, &format!("input[{i}]")))
+                .collect::<ApiResult<Vec<_>>>()?;
+            Some((c, inputs))
+        }
+    };
+    // The chain so far: the previous response's context and output, or the
+    // conversation's items.
     let mut context = match &req.previous_response_id {
-        None => Vec::new(),
+        None => match &conversation {
+            Some((c, _)) => crate::conversations::chat_messages(&s, c)?,
+            None => Vec::new(),
+        },
         Some(prev) => {
             let not_found = || {
                 ApiError::invalid(
@@ -109,6 +129,10 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
     for (k, v) in &plan.echo {
         response[k] = v.clone();
     }
+    response["conversation"] = match &conversation {
+        Some((c, _)) => json!({"id": c}),
+        None => Value::Null,
+    };
     let stores = req.stores();
     if stores {
         s.store.create_response(&response, &plan.items, &context)?;
@@ -141,6 +165,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
         s: s.clone(),
         stores,
         source,
+        conversation,
     };
     if req.background() {
         let (cancel_tx, cancel_rx) = watch::channel(false);
@@ -211,6 +236,8 @@ struct Job {
     s: AppState,
     stores: bool,
     source: Source,
+    /// The conversation it adds its input (as messages) and answer to.
+    conversation: Option<(String, Vec<Value>)>,
 }
 
 impl Job {
@@ -297,6 +324,14 @@ impl Job {
                 "response.failed"
             }
         };
+        if let Some((c, inputs)) = &self.conversation
+            && matches!(
+                response["status"].as_str(),
+                Some("completed" | "incomplete")
+            )
+        {
+            self.add_to_conversation(c, inputs, &response["output"]);
+        }
         self.save(&response);
         r.whole(terminal, &response);
         r.end();
@@ -311,6 +346,23 @@ impl Job {
             json!({"id": id, "status": response["status"]}),
         );
         (response, error)
+    }
+
+    /// Adds the input and the answer's messages to the conversation.
+    fn add_to_conversation(&self, id: &str, inputs: &[Value], output: &Value) {
+        let answers = output
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| i["type"] == "message")
+            .filter_map(|i| crate::conversations::message(id, i, "output").ok());
+        let all: Vec<Value> = inputs.iter().cloned().chain(answers).collect();
+        let written = self.s.store.with_lock(id, || {
+            all.iter().try_for_each(|m| self.s.store.put_message(id, m))
+        });
+        if let Err(e) = written {
+            tracing::error!("cannot add response messages to conversation {id}: {e}");
+        }
     }
 
     fn save(&self, response: &Value) {

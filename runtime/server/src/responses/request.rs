@@ -61,7 +61,8 @@ pub struct CreateResponse {
     pub include: Option<Vec<String>>,
     /// 0 to 20 alternatives per token, with `include`'s logprobs.
     pub top_logprobs: Option<u32>,
-    /// Refused (not yet): conversations.
+    /// A conversation (a thread) id, or `{id}`: its items come first, and
+    /// the input and the answer's messages are added to it.
     #[schema(value_type = Option<Object>)]
     pub conversation: Option<Value>,
     /// Run an assistant (its code, or its default answer with its
@@ -129,6 +130,21 @@ pub struct Plan {
 }
 
 impl CreateResponse {
+    /// The conversation's id, if one is named.
+    pub fn conversation_id(&self) -> ApiResult<Option<String>> {
+        match &self.conversation {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(id)) => Ok(Some(id.clone())),
+            Some(c) if c["id"].is_string() && c.as_object().is_some_and(|o| o.len() == 1) => {
+                Ok(c["id"].as_str().map(String::from))
+            }
+            Some(_) => Err(ApiError::invalid(
+                Some("conversation"),
+                "'conversation' must be an id or {id}",
+            )),
+        }
+    }
+
     pub fn streams(&self) -> bool {
         self.stream.unwrap_or(false)
     }
@@ -157,8 +173,8 @@ impl CreateResponse {
             ),
             (
                 "conversation",
-                self.conversation.is_some(),
-                "'conversation' is not supported yet; chain responses with 'previous_response_id'",
+                self.conversation.is_some() && self.previous_response_id.is_some(),
+                "'conversation' and 'previous_response_id' cannot be used together",
             ),
             (
                 "prompt.variables",
