@@ -84,9 +84,17 @@ def test_chat_parameters_are_supported_or_refused_by_name(client):
             client.chat.completions.create(**{"model": MODEL, "messages": user, "max_tokens": 2, **extra})
         assert e.value.body["param"] == param, (extra, e.value.body)
         assert words in e.value.body["message"], (extra, e.value.body)
-    # Identifiers are accepted (they change nothing here), as is a name.
+    # Identifiers are accepted (they change nothing here), as are names and
+    # an assistant message sent back as the SDK returned it.
+    history = [
+        {"role": "user", "content": "x", "name": "ada"},
+        {"role": "assistant", "content": None, "function_call": None, "audio": None, "annotations": None, "refusal": None,
+         "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "name": "f", "content": "1"},
+        {"role": "user", "content": "y"},
+    ]
     r = client.chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "x", "name": "ada"}], max_tokens=2,
+        model=MODEL, messages=history, max_tokens=2,
         user="u1", safety_identifier="s1", prompt_cache_key="k", service_tier="auto", store=False,
     )
     assert r.choices[0].message.role == "assistant"

@@ -111,9 +111,11 @@ def test_a_function_tool_round_trip(client):
     assert len(calls) == 1 and calls[0].name == "get_weather"
     jsonschema.validate(json.loads(calls[0].arguments), WEATHER["parameters"])
     assert json.loads(calls[0].arguments)["city"] == "Rome"
+    # The output as text parts (the newer SDKs' form).
     out = client.responses.create(
         model=QWEN, previous_response_id=r.id, tools=[WEATHER], temperature=0, max_output_tokens=60,
-        input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": json.dumps({"temp_c": 14})}],
+        input=[{"type": "function_call_output", "call_id": calls[0].call_id,
+                "output": [{"type": "input_text", "text": json.dumps({"temp_c": 14})}]}],
     )
     assert out.status == "completed" and "14" in out.output_text, out.output_text
     assert [i.type for i in client.responses.input_items.list(out.id)] == ["function_call_output"]
@@ -190,7 +192,9 @@ def test_unsupported_input_is_refused_by_name(client):
     cases = [
         (dict(input=[{"role": "user", "content": [{"type": "input_image", "image_url": "data:image/png;base64,AA"}]}]), "input[0].content[0]"),
         (dict(input="x", reasoning={"effort": "high"}), "reasoning"),
-        (dict(input="x", tools=[{"type": "web_search"}]), "tools[0].name"),
+        (dict(input="x", tools=[{"type": "web_search"}]), "tools[0].type"),
+        (dict(input="x", max_output_tokens=0), "max_output_tokens"),
+        (dict(input="x", tools=[WEATHER, {"type": "function", "name": "bad name!"}]), "tools[1].name"),
         (dict(input=[{"type": "item_reference", "id": "msg_1"}]), "input[0]"),
         (dict(input="x", include=["file_search_call.results"]), "include[0]"),
         (dict(input="x", extra_body={"frobnicate": 1}), "frobnicate"),
@@ -207,6 +211,7 @@ def test_unsupported_input_is_refused_by_name(client):
         with pytest.raises(openai.BadRequestError) as e:
             client.responses.create(model=MODEL, input="hello " * 20000, store=store)
         assert e.value.body["code"] == "context_length_exceeded", e.value.body
+        assert e.value.body["param"] == "input"
 
 
 def test_responses_survive_a_restart(data_dir):

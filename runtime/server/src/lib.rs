@@ -24,7 +24,7 @@ use jan_assistant::DataDir;
 use jan_host::Host;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
-use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, Any, CorsLayer};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -140,8 +140,10 @@ pub fn router(state: AppState) -> Router {
             .allow_origin(AllowOrigin::predicate(move |origin, _| {
                 origin.to_str().is_ok_and(|o| access.origin_allowed(o))
             }))
-            .allow_methods(Any)
-            .allow_headers(Any)
+            // Mirrored, not `*`: a wildcard never covers Authorization,
+            // which the SDKs always send.
+            .allow_methods(AllowMethods::mirror_request())
+            .allow_headers(AllowHeaders::mirror_request())
             .expose_headers(Any)
     })
     // Outermost: a foreign Host or Origin is refused before anything runs.

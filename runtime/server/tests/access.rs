@@ -92,7 +92,30 @@ async fn foreign_hosts_and_pages_are_refused_before_anything_runs() {
         "",
     );
     assert_eq!(send(&s, preflight).await.0, StatusCode::FORBIDDEN);
-    // A page served from this machine may call it, and read the answer.
+    // A page served from this machine may call it with the SDK's headers
+    // (a `*` would not cover Authorization), and read the answer.
+    let preflight = req(
+        "OPTIONS",
+        "/v1/chat/completions",
+        &[
+            (header::ORIGIN, "http://localhost:3000"),
+            (header::ACCESS_CONTROL_REQUEST_METHOD, "POST"),
+            (
+                header::ACCESS_CONTROL_REQUEST_HEADERS,
+                "authorization,content-type",
+            ),
+        ],
+        "",
+    );
+    let (st, headers, _) = send(&s, preflight).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_METHODS], "POST");
     let local = req(
         "POST",
         "/v1/threads",

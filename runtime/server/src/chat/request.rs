@@ -113,6 +113,8 @@ pub enum Stop {
 /// no place for it).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "role", rename_all = "lowercase", deny_unknown_fields)]
+// Read once per request: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Message {
     System {
         content: Content,
@@ -132,10 +134,21 @@ pub enum Message {
         name: Option<String>,
         tool_calls: Option<Vec<ToolCall>>,
         refusal: Option<String>,
+        /// Only null (a message sent back as the SDK returned it).
+        #[schema(value_type = Option<Object>)]
+        function_call: Option<Value>,
+        /// Only null.
+        #[schema(value_type = Option<Object>)]
+        audio: Option<Value>,
+        /// Accepted: the answer's own citations.
+        #[schema(value_type = Option<Object>)]
+        annotations: Option<Value>,
     },
     Tool {
         content: Content,
         tool_call_id: String,
+        /// Accepted (LangChain sends the tool's name); no effect.
+        name: Option<String>,
     },
 }
 
@@ -362,6 +375,21 @@ impl ChatRequest {
             );
         }
         for (i, m) in self.messages.iter().enumerate() {
+            if let Message::Assistant {
+                function_call,
+                audio,
+                ..
+            } = m
+            {
+                for (k, v) in [("function_call", function_call), ("audio", audio)] {
+                    if v.as_ref().is_some_and(|v| !v.is_null()) {
+                        return refuse(
+                            &format!("messages[{i}].{k}"),
+                            "only null is supported here (use 'tool_calls'; text only)",
+                        );
+                    }
+                }
+            }
             let content = match m {
                 Message::System { content, .. }
                 | Message::Developer { content, .. }

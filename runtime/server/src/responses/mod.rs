@@ -118,7 +118,9 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
         let answer = req.max_output_tokens.map_or(ctx / 4, u64::from);
         chat["max_prompt_tokens"] = ctx.saturating_sub(answer).max(1).into();
     }
-    crate::check_request(&s, chat.clone()).await?;
+    crate::check_request(&s, chat.clone())
+        .await
+        .map_err(responses_param)?;
 
     let id = new_id("resp");
     let mut response = json!({
@@ -199,6 +201,29 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
     }
 }
 
+/// An error about the chat request the response became, naming the
+/// Responses field instead (`max_output_tokens`, `input`, `tools[i].name`,
+/// `text.format`).
+fn responses_param(mut e: ApiError) -> ApiError {
+    let Some(param) = e.param.clone() else {
+        return e;
+    };
+    let renamed = if param == "max_tokens" {
+        "max_output_tokens".to_string()
+    } else if param == "messages" || param.starts_with("messages[") {
+        "input".to_string()
+    } else if param.starts_with("tools[") {
+        param.replacen(".function", "", 1)
+    } else if let Some(rest) = param.strip_prefix("response_format") {
+        format!("text.format{}", rest.replacen(".json_schema", "", 1))
+    } else {
+        return e;
+    };
+    e.message = e.message.replacen(&param, &renamed, 1);
+    e.param = Some(renamed);
+    e
+}
+
 /// The assistant turns a response's output adds to the context.
 fn output_messages(output: &Value) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
@@ -272,7 +297,7 @@ impl Job {
             match event {
                 Some(Ok(ChatEvent::Done(done))) => break Ok(done),
                 Some(Ok(e)) => r.piece(e),
-                Some(Err(e)) => break Err(Some(crate::chat::engine_error(e))),
+                Some(Err(e)) => break Err(Some(responses_param(crate::chat::engine_error(e)))),
                 None => {
                     break Err(Some(ApiError::internal(
                         "the model engine stopped without an answer",

@@ -81,7 +81,7 @@ pub struct FunctionTool {
     /// Only `function`.
     #[serde(rename = "type")]
     pub kind: String,
-    pub name: String,
+    pub name: Option<String>,
     pub description: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub parameters: Option<Value>,
@@ -278,6 +278,9 @@ impl CreateResponse {
         let tools: Vec<Value> = self.tools.iter().flatten().enumerate().map(|(i, t)| {
             if t.kind != "function" {
                 return Err(ApiError::invalid(Some(&format!("tools[{i}].type")), format!("only function tools are supported, got '{}'", t.kind)));
+            }
+            if t.name.is_none() {
+                return Err(ApiError::invalid(Some(&format!("tools[{i}].name")), format!("Missing required parameter: 'tools[{i}].name'.")));
             }
             let mut function = json!({"name": t.name, "parameters": t.parameters.clone().unwrap_or_else(|| json!({"type": "object", "properties": {}}))});
             if let Some(d) = &t.description {
@@ -532,7 +535,23 @@ fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
                 };
                 let output = match &item["output"] {
                     Value::String(s) => s.clone(),
-                    _ => return bad(".output", "must be a string"),
+                    // Text parts (the newer SDKs' form).
+                    Value::Array(parts) => {
+                        let mut text = String::new();
+                        for (j, p) in parts.iter().enumerate() {
+                            match (p["type"].as_str(), p["text"].as_str()) {
+                                (Some("input_text" | "output_text"), Some(t)) => text.push_str(t),
+                                _ => {
+                                    return bad(
+                                        &format!(".output[{j}]"),
+                                        "only text parts are supported by these models",
+                                    );
+                                }
+                            }
+                        }
+                        text
+                    }
+                    _ => return bad(".output", "must be a string or a list of text parts"),
                 };
                 if output.len() > jan_host::MAX_TOOL_OUTPUT {
                     return bad(
