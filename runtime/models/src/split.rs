@@ -131,12 +131,6 @@ impl Splitter {
                     if rest.is_empty() {
                         return;
                     }
-                    if *depth == 0 && !rest.starts_with('{') {
-                        // Arguments as a JSON string, or garbage: read at
-                        // the end.
-                        self.reader = Reader::Off;
-                        continue;
-                    }
                     let mut end = None;
                     for (i, c) in rest.char_indices() {
                         if *in_string {
