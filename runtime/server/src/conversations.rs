@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::list::{ListParams, Page};
+use crate::list::{ListParams, Page, list_object};
 use crate::threads::{message_text, metadata, new_message};
 use crate::{AppState, Body};
 
@@ -186,14 +186,7 @@ pub async fn create_items(
         }
         Ok(messages)
     })?;
-    let data: Vec<Value> = added.iter().map(item).collect();
-    Ok(Json(json!({
-        "object": "list",
-        "first_id": data.first().map(|v| v["id"].clone()),
-        "last_id": data.last().map(|v| v["id"].clone()),
-        "has_more": false,
-        "data": data,
-    })))
+    Ok(Json(list_object(added.iter().map(item).collect(), false)))
 }
 
 #[utoipa::path(get, path = "/conversations/{id}/items/{item}", tag = "Conversations", summary = "Retrieve a conversation item", params(("id" = String, Path, description = "Conversation (thread) id"), ("item" = String, Path, description = "Item (message) id")), responses((status = 200, description = "The item", body = Object)))]

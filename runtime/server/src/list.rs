@@ -96,14 +96,19 @@ impl Page {
             let has_more = window.len() > self.limit;
             (window.into_iter().take(self.limit).collect(), has_more)
         };
-        json!({
-            "object": "list",
-            "first_id": data.first().map(|v| v["id"].clone()),
-            "last_id": data.last().map(|v| v["id"].clone()),
-            "has_more": has_more,
-            "data": data,
-        })
+        list_object(data, has_more)
     }
+}
+
+/// `{object: list, data, first_id, last_id, has_more}`.
+pub fn list_object(data: Vec<Value>, has_more: bool) -> Value {
+    json!({
+        "object": "list",
+        "first_id": data.first().map(|v| v["id"].clone()),
+        "last_id": data.last().map(|v| v["id"].clone()),
+        "has_more": has_more,
+        "data": data,
+    })
 }
 
 #[cfg(test)]
