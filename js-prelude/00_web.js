@@ -97,9 +97,18 @@ function makeTimer(repeat, cb, ms, args) {
     throw new TypeError("The callback must be a function");
   }
   let timer;
+  // The callback runs in the async context it was scheduled from (what
+  // AsyncLocalStorage reads), as in Node and Deno.
+  const context = core.getAsyncContext();
   const run = (...a) => {
     if (!repeat) timers.delete(timer._timerId);
-    cb(...a);
+    const previous = core.getAsyncContext();
+    core.setAsyncContext(context);
+    try {
+      cb(...a);
+    } finally {
+      core.setAsyncContext(previous);
+    }
   };
   timer = core.createTimer(run, ms, args, repeat, true);
   timers.set(timer._timerId, timer);

@@ -44,14 +44,83 @@ function unavailable(name) {
 }
 globalThis[Symbol.for("jan.unavailable")] = unavailable;
 
+// Node's built-in modules (js-prelude/node/, compiled into the binary):
+// CommonJS, run on first use with a private last argument `jan` that holds
+// the ops they wrap. Assistant code never receives `jan`.
+const BUILTINS = new Set(ops.op_jan_builtin_names());
+const builtinCache = new Map();
+let internals = null;
+
+function nodeInternals() {
+  if (internals) return internals;
+  internals = Object.freeze({
+    fs: Object.freeze({
+      read: (p) => ops.op_jan_fs_read(p),
+      write: (p, data, append, exclusive) => ops.op_jan_fs_write(p, data, append, exclusive),
+      stat: (p, follow) => ops.op_jan_fs_stat(p, follow),
+      readdir: (p) => ops.op_jan_fs_readdir(p),
+      mkdir: (p, recursive) => ops.op_jan_fs_mkdir(p, recursive),
+      remove: (p, kind, recursive, force) => ops.op_jan_fs_remove(p, kind, recursive, force),
+      rename: (a, b) => ops.op_jan_fs_rename(a, b),
+      copy: (a, b, exclusive) => ops.op_jan_fs_copy(a, b, exclusive),
+      realpath: (p) => ops.op_jan_fs_realpath(p),
+      checkWrite: (p) => ops.op_jan_fs_check_write(p),
+    }),
+    hash: (alg, data, key) => ops.op_jan_hash(alg, data, key),
+    zlib: (mode, data, level) => ops.op_jan_zlib(mode, data, level),
+    os: Object.freeze({ ...hostInfo.os }),
+    asyncContext: Object.freeze({ getAsyncContext: core.getAsyncContext, setAsyncContext: core.setAsyncContext }),
+    createRequire: (file) => makeRequire(file),
+    builtinModules: Object.freeze([...BUILTINS, ...UNAVAILABLE]),
+  });
+  return internals;
+}
+
+let hostInfo = { os: {} };
+export function setHostInfo(info) {
+  hostInfo = info;
+}
+
+export function loadBuiltin(name) {
+  const cached = builtinCache.get(name);
+  if (cached) return cached.exports;
+  if (UNAVAILABLE.has(name)) return unavailable(name);
+  const url = "jan:node/" + name;
+  const module = { exports: {}, id: url, filename: url, loaded: false, children: [], paths: [] };
+  builtinCache.set(name, module);
+  try {
+    const code = ops.op_jan_builtin_source(name);
+    const wrapper = "(function (exports, require, module, __filename, __dirname, jan) {" + code + "\n})";
+    const [fn, error] = core.evalContext(wrapper, url);
+    if (error) throw error.thrown;
+    fn.call(module.exports, module.exports, makeRequire("/"), module, url, "/", nodeInternals());
+  } catch (e) {
+    builtinCache.delete(name);
+    throw e;
+  }
+  module.loaded = true;
+  return module.exports;
+}
+globalThis[Symbol.for("jan.builtin")] = loadBuiltin;
+
+function builtinName(specifier) {
+  const s = String(specifier);
+  const bare = s.startsWith("node:") ? s.slice(5) : s;
+  return BUILTINS.has(bare) || UNAVAILABLE.has(bare) ? bare : null;
+}
+
 function makeRequire(parent) {
   const require = (specifier) => {
     if (specifier === "@janhq/core") return coreApi;
-    const bare = String(specifier).replace(/^node:/, "");
-    if (UNAVAILABLE.has(bare)) return unavailable(bare);
+    const name = builtinName(specifier);
+    if (name !== null) return loadBuiltin(name);
     return load(ops.op_jan_require_resolve(String(specifier), parent));
   };
-  require.resolve = (specifier) => ops.op_jan_require_resolve(String(specifier), parent);
+  require.resolve = (specifier) => {
+    const name = builtinName(specifier);
+    if (name !== null) return String(specifier);
+    return ops.op_jan_require_resolve(String(specifier), parent);
+  };
   require.cache = cache;
   return require;
 }

@@ -5,7 +5,7 @@ import "ext:jan_core/00_web.js";
 import "ext:jan_core/40_fetch.js";
 import { events, handlersFor, setCause, setEmitHook } from "ext:jan_core/10_events.js";
 import { makeModels } from "ext:jan_core/20_models.js";
-import { setCoreApi } from "ext:jan_core/30_require.js";
+import { loadBuiltin, setCoreApi, setHostInfo } from "ext:jan_core/30_require.js";
 import { runTool, tools } from "ext:jan_core/50_tools.js";
 
 const core = globalThis.Deno.core;
@@ -18,16 +18,112 @@ const api = Object.freeze({ events, models, assistant, tools });
 globalThis[Symbol.for("jan.core")] = api;
 setCoreApi(api);
 
-globalThis.process = {
-  // Only the variables granted in permissions.env.
+setHostInfo(info);
+
+// Node's `process`, as far as an assistant has one: the environment is only
+// the variables granted in permissions.env; the working folder is the
+// assistant's folder; it cannot exit the server.
+const startedAt = ops.op_jan_now();
+const processListeners = new Map();
+const proc = {
   env: { ...info.env },
   argv: [],
-  platform: "jan",
+  execArgv: [],
+  platform: info.os.platform,
+  arch: info.os.arch,
   version: "",
   versions: {},
+  pid: 0,
+  ppid: 0,
+  title: "jan-assistant",
+  exitCode: undefined,
   nextTick: (cb, ...args) => queueMicrotask(() => cb(...args)),
-  cwd: () => "/",
+  cwd: () => info.root,
+  chdir: () => {
+    throw new Error("process.chdir() is not available in jan assistants");
+  },
+  exit: (code) => {
+    throw new Error(`process.exit(${code ?? ""}) is not available in jan assistants: throw an error or return from the handler`);
+  },
+  abort: () => {
+    throw new Error("process.abort() is not available in jan assistants");
+  },
+  kill: () => {
+    throw new Error("process.kill() is not available in jan assistants");
+  },
+  umask: () => 0o22,
+  uptime: () => (ops.op_jan_now() - startedAt) / 1000,
+  hrtime: Object.assign(
+    (prev) => {
+      const ns = BigInt(Math.round(ops.op_jan_now() * 1e6));
+      let s = Number(ns / 1000000000n);
+      let n = Number(ns % 1000000000n);
+      if (prev) {
+        s -= prev[0];
+        n -= prev[1];
+        if (n < 0) {
+          s -= 1;
+          n += 1e9;
+        }
+      }
+      return [s, n];
+    },
+    { bigint: () => BigInt(Math.round(ops.op_jan_now() * 1e6)) },
+  ),
+  memoryUsage: Object.assign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }), { rss: () => 0 }),
+  cpuUsage: () => ({ user: 0, system: 0 }),
+  emitWarning: (warning, type) => console.warn(`${typeof type === "string" ? type : "Warning"}: ${warning?.message ?? warning}`),
+  on(event, fn) {
+    if (!processListeners.has(event)) processListeners.set(event, []);
+    processListeners.get(event).push(fn);
+    return proc;
+  },
+  off(event, fn) {
+    const l = processListeners.get(event);
+    if (l) processListeners.set(event, l.filter((f) => f !== fn));
+    return proc;
+  },
+  emit(event, ...args) {
+    const l = processListeners.get(event) ?? [];
+    for (const fn of l.slice()) fn(...args);
+    return l.length > 0;
+  },
+  listeners: (event) => (processListeners.get(event) ?? []).slice(),
+  listenerCount: (event) => (processListeners.get(event) ?? []).length,
+  stdout: { write: (s) => (ops.op_jan_log("info", String(s).replace(/\n$/, "")), true), isTTY: false, fd: 1 },
+  stderr: { write: (s) => (ops.op_jan_log("error", String(s).replace(/\n$/, "")), true), isTTY: false, fd: 2 },
+  stdin: { isTTY: false, fd: 0 },
+  features: {},
+  release: { name: "jan" },
+  config: { variables: {} },
 };
+proc.once = proc.on;
+proc.addListener = proc.on;
+proc.removeListener = proc.off;
+proc.removeAllListeners = (event) => {
+  if (event === undefined) processListeners.clear();
+  else processListeners.delete(event);
+  return proc;
+};
+proc.prependListener = proc.on;
+globalThis.process = proc;
+
+// Node's other globals. `Buffer` loads node:buffer on first use.
+globalThis.global = globalThis;
+Object.defineProperty(globalThis, "Buffer", {
+  configurable: true,
+  enumerable: false,
+  get() {
+    const { Buffer } = loadBuiltin("buffer");
+    Object.defineProperty(globalThis, "Buffer", { value: Buffer, configurable: true, writable: true, enumerable: false });
+    return Buffer;
+  },
+  set(v) {
+    Object.defineProperty(globalThis, "Buffer", { value: v, configurable: true, writable: true, enumerable: false });
+  },
+});
+globalThis.setImmediate = (cb, ...args) => setTimeout(cb, 0, ...args);
+globalThis.clearImmediate = (id) => clearTimeout(id);
 
 // Requests not yet answered, oldest first.
 const pending = [];

@@ -37,3 +37,35 @@ def test_zod_date_fns_and_turndown_run_unpatched(tmp_path):
     assert v["dateFns"] == {"next": "2026-12-02", "distance": "3 days"}, v
     # turndown loads through `main` (its `module` build is for bundlers).
     assert v["turndown"] == "# Hello\n\nSome **bold** and [a link](https://jan.ai).", v
+
+
+def test_a_langchain_chain_answers_through_jan_serve(server, tmp_path):
+    # @langchain/core + @langchain/openai load (they import node:fs, path,
+    # os, crypto, stream, zlib, async_hooks through langsmith) and run a
+    # prompt template -> ChatOpenAI (jan's /v1) -> string parser chain.
+    v = run_assistant("langchain", server.base_url, tmp_path)
+    assert v["model"] == MODEL, v
+    assert "Paris" in v["answer"], v
+    # Streaming through the chain gives the same greedy text.
+    assert v["streamed"] == v["answer"], v
+    # Callbacks reach the run (LangChain carries them in AsyncLocalStorage).
+    assert len(v["seen"]) == 1, v
+
+
+def test_node_builtins_behave_as_in_node(tmp_path):
+    # The same checks (buffer, path, events, util, string_decoder, crypto,
+    # fs, stream, zlib, async_hooks, url, querystring, assert, os, module)
+    # run under node and inside an assistant: the answers must be equal.
+    scratch = tmp_path / "scratch"
+    node = subprocess.run(
+        ["node", str(REPO / "tests" / "api" / "node" / "builtins.mjs"), str(scratch)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert node.returncode == 0, node.stderr
+    expected = json.loads(node.stdout)
+    got = run_assistant("node-builtins", "go", tmp_path / "data")
+    for section in expected:
+        assert got.get(section) == expected[section], section
+    assert got == expected

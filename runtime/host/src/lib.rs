@@ -12,6 +12,7 @@ mod ext;
 mod fetch;
 mod isolate;
 mod loader;
+mod node;
 pub mod permissions;
 mod replies;
 pub mod resolve;

@@ -121,6 +121,21 @@ fn unavailable_facade(name: &str) -> String {
     out
 }
 
+/// The ES-module face of a Node built-in: `default` is its
+/// `module.exports`, and each export it lists is a named export.
+fn builtin_facade(name: &str) -> String {
+    let mut out = format!(
+        "const m = globalThis[Symbol.for(\"jan.builtin\")]({name:?});\nexport default m;\n"
+    );
+    for n in crate::node::export_names(name)
+        .iter()
+        .filter(|n| is_identifier(n) && *n != "default")
+    {
+        out.push_str(&format!("export const {n} = m[{n:?}];\n"));
+    }
+    out
+}
+
 /// How a file runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -416,6 +431,10 @@ impl ModuleLoader for Loader {
             return ModuleSpecifier::parse(&format!("jan:unavailable/{name}"))
                 .map_err(JsErrorBox::from_err);
         }
+        if let Some(name) = crate::node::builtin(specifier) {
+            return ModuleSpecifier::parse(&format!("jan:node/{name}"))
+                .map_err(JsErrorBox::from_err);
+        }
         if let Ok(url) = ModuleSpecifier::parse(specifier) {
             if url.scheme() == "file" || url.scheme() == "jan" {
                 return Ok(url);
@@ -446,6 +465,16 @@ impl ModuleLoader for Loader {
             return ModuleLoadResponse::Sync(Ok(ModuleSource::new(
                 ModuleType::JavaScript,
                 ModuleSourceCode::String(unavailable_facade(name).into()),
+                specifier,
+                None,
+            )));
+        }
+        if let Some(name) = specifier.as_str().strip_prefix("jan:node/")
+            && crate::node::source(name).is_some()
+        {
+            return ModuleLoadResponse::Sync(Ok(ModuleSource::new(
+                ModuleType::JavaScript,
+                ModuleSourceCode::String(builtin_facade(name).into()),
                 specifier,
                 None,
             )));

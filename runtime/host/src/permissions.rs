@@ -58,12 +58,28 @@ impl Permissions {
     /// folder.
     pub fn check(&self, path: &Path, access: Access) -> Result<PathBuf, Denied> {
         let wanted = self.root.join(path);
-        let resolved = resolve(&wanted).ok_or_else(|| {
-            Denied(format!(
-                "{}: the path cannot be resolved (it goes above the root)",
-                path.display()
-            ))
-        })?;
+        let resolved = resolve(&wanted).ok_or_else(|| unresolvable(path))?;
+        self.allow(resolved, access)
+    }
+
+    /// Like [`check`](Self::check) for ops on a directory entry itself
+    /// (remove, rename, lstat): the folder it is in is resolved, the last
+    /// name is kept, so a link is checked (and acted on) as the link.
+    pub fn check_entry(&self, path: &Path, access: Access) -> Result<PathBuf, Denied> {
+        let wanted = self.root.join(path);
+        let (Some(parent), Some(name)) = (wanted.parent(), wanted.file_name()) else {
+            return self.check(path, access);
+        };
+        if name == ".." {
+            return self.check(path, access);
+        }
+        let resolved = resolve(parent)
+            .ok_or_else(|| unresolvable(path))?
+            .join(name);
+        self.allow(resolved, access)
+    }
+
+    fn allow(&self, resolved: PathBuf, access: Access) -> Result<PathBuf, Denied> {
         let allowed = |grants: &[PathBuf]| {
             grants
                 .iter()
@@ -111,6 +127,13 @@ impl Permissions {
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
             .collect()
     }
+}
+
+fn unresolvable(path: &Path) -> Denied {
+    Denied(format!(
+        "{}: the path cannot be resolved (it goes above the root)",
+        path.display()
+    ))
 }
 
 /// The path with every link followed and `.`/`..` applied. The longest

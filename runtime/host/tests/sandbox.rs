@@ -662,3 +662,134 @@ events.on("assistant:hog", (e) => {
     assert!(peak < 700, "peak RSS {peak} MB");
     assert_eq!(ask(&h, "hog", "ok?").await.unwrap(), "fine");
 }
+
+/// node:fs goes through the same grants as `import`, for every op and
+/// every path form: `..`, absolute paths, `file:` URLs, Buffers, links
+/// into and out of the granted folder. Removing or renaming a link acts on
+/// the link, never on what it points to.
+#[tokio::test(flavor = "multi_thread")]
+async fn node_fs_is_held_to_the_grants_through_every_op() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().canonicalize().unwrap();
+    std::fs::write(root.join("secret.txt"), "TOP-SECRET").unwrap();
+    let dir = probe(
+        &root,
+        "filer",
+        r#"{"permissions": {"write": ["./state"]}}"#,
+        r#"
+  const fs = await import("node:fs");
+  const { Buffer } = await import("node:buffer");
+  const [op, ...args] = JSON.parse(q);
+  const arg = (a) => (a && a.url ? new URL(a.url) : a && a.buf ? Buffer.from(a.buf) : a);
+  try {
+    const v = fs[op](...args.map(arg));
+    return { ok: v === undefined ? null : typeof v === "string" || typeof v === "boolean" ? v : Buffer.isBuffer(v) ? v.toString() : Array.isArray(v) ? v.map(String) : "value" };
+  } catch (e) {
+    return { err: e.code ?? null, message: e.message };
+  }
+"#,
+    );
+    std::fs::create_dir_all(dir.join("state")).unwrap();
+    std::fs::write(dir.join("state/own.txt"), "mine").unwrap();
+    std::os::unix::fs::symlink(root.join("secret.txt"), dir.join("state/out-link")).unwrap();
+    std::os::unix::fs::symlink(&root, dir.join("state/up")).unwrap();
+    std::os::unix::fs::symlink(dir.join("state/own.txt"), dir.join("state/in-link")).unwrap();
+    let folder = dir.canonicalize().unwrap();
+    let secret = root.join("secret.txt").display().to_string();
+    let h = host();
+    h.load(&dir).unwrap();
+    let call = |q: Value| {
+        let h = &h;
+        async move { ask_json(h, "filer", &q.to_string()).await }
+    };
+
+    let refused_reads = [
+        json!(["readFileSync", "../secret.txt"]),
+        json!(["readFileSync", secret]),
+        json!(["readFileSync", {"url": format!("file://{secret}")}]),
+        json!(["readFileSync", {"buf": "../secret.txt"}]),
+        json!(["readFileSync", "state/out-link"]),
+        json!(["readFileSync", "state/up/secret.txt"]),
+        json!([
+            "readFileSync",
+            format!("{}/state/../../secret.txt", folder.display())
+        ]),
+        json!(["readFileSync", "/etc/passwd"]),
+        json!(["readFileSync", "/proc/self/environ"]),
+        json!(["readdirSync", ".."]),
+        json!(["readdirSync", "state/up"]),
+        json!(["statSync", secret]),
+        json!(["existsSync", secret]),
+        json!(["realpathSync", "state/up"]),
+        json!(["copyFileSync", secret, "state/copy.txt"]),
+        json!(["createReadStream", "../secret.txt"]),
+    ];
+    for q in refused_reads {
+        let v = call(q.clone()).await;
+        let text = v.to_string();
+        assert!(!text.contains("TOP-SECRET"), "{q}: {text}");
+        if q[0] == "existsSync" {
+            assert_eq!(v["ok"], json!(false), "{q}: {v}");
+        } else if q[0] != "createReadStream" {
+            assert_eq!(v["err"], json!("ERR_ACCESS_DENIED"), "{q}: {v}");
+            assert!(
+                v["message"].as_str().unwrap().contains("is not granted"),
+                "{q}: {v}"
+            );
+        }
+    }
+    // Writes need permissions.write: the assistant's own folder is only
+    // readable, and nothing outside the grant can be changed.
+    let refused_writes = [
+        json!(["writeFileSync", "notes.txt", "x"]),
+        json!(["writeFileSync", "../planted.txt", "x"]),
+        json!(["writeFileSync", "state/out-link", "overwritten"]),
+        json!(["writeFileSync", "state/up/planted.txt", "x"]),
+        json!(["appendFileSync", secret, "x"]),
+        json!(["mkdirSync", "../made"]),
+        json!(["rmSync", "src", {"recursive": true}]),
+        json!(["unlinkSync", secret]),
+        json!(["renameSync", "state/own.txt", "../stolen.txt"]),
+        json!(["renameSync", secret, "state/stolen.txt"]),
+        json!(["rmSync", "state/up/secret.txt"]),
+    ];
+    for q in refused_writes {
+        let v = call(q.clone()).await;
+        assert_eq!(v["err"], json!("ERR_ACCESS_DENIED"), "{q}: {v}");
+        assert!(
+            v["message"].as_str().unwrap().contains("permissions.write"),
+            "{q}: {v}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("secret.txt")).unwrap(),
+        "TOP-SECRET"
+    );
+    assert!(!root.join("planted.txt").exists() && !root.join("stolen.txt").exists());
+    assert!(dir.join("src/index.js").exists());
+
+    // Inside the grant everything works, and a link is removed as a link.
+    assert_eq!(
+        call(json!(["readFileSync", "state/in-link", "utf8"])).await["ok"],
+        json!("mine")
+    );
+    assert_eq!(
+        call(json!(["writeFileSync", "state/new.txt", "hi"])).await["ok"],
+        json!(null)
+    );
+    assert_eq!(
+        call(json!(["unlinkSync", "state/out-link"])).await["ok"],
+        json!(null)
+    );
+    assert!(!dir.join("state/out-link").exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join("secret.txt")).unwrap(),
+        "TOP-SECRET"
+    );
+    assert_eq!(call(json!(["rmSync", "state/up"])).await["ok"], json!(null));
+    assert!(root.join("secret.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("state/new.txt")).unwrap(),
+        "hi"
+    );
+}

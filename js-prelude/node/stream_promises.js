@@ -1,0 +1,6 @@
+// node:stream/promises
+"use strict";
+
+const { promises } = require("stream");
+
+module.exports = { pipeline: promises.pipeline, finished: promises.finished };
