@@ -28,14 +28,10 @@ print(f"Ratio (jan / node, above 1 means jan is faster): **{jr/nr:.2f}**")
 PY
 }
 
-echo "## Start-up: \`jan run <echo> --prompt x\` against \`node\` running the same script"
-echo
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); node $(node --version)."
-echo
-hyperfine -N --warmup 3 --runs 30 --export-json "$data/startup.json" \
-  -n jan "$JAN run assistants/examples/echo --prompt x" \
-  -n node "node bench/node/echo.mjs --prompt x" >/dev/null
-python3 - "$data/startup.json" <<'PY'
+# time_table JSON: a markdown table of hyperfine's "jan" and "node" results
+# and their ratio.
+time_table() {
+  python3 - "$1" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 j, n = r["jan"], r["node"]
@@ -46,6 +42,25 @@ for name, x in (("jan", j), ("node", n)):
 print()
 print(f"Ratio (node time / jan time, above 1 means jan is faster): **{n['mean']/j['mean']:.2f}**")
 PY
+}
+
+echo "## Start-up: \`jan run <echo> --prompt x\` against \`node\` running the same script"
+echo
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); node $(node --version)."
+echo
+hyperfine -N --warmup 3 --runs 30 --export-json "$data/startup.json" \
+  -n jan "$JAN run assistants/examples/echo --prompt x" \
+  -n node "node bench/node/echo.mjs --prompt x" >/dev/null
+time_table "$data/startup.json"
+
+echo
+echo "## Cold start importing LangChain (@langchain/core + @langchain/openai, build a chain), against node"
+echo
+(cd bench/assistants/langchain-load && { [ -d node_modules/@langchain ] || npm ci --no-audit --no-fund --silent; })
+hyperfine -N --warmup 2 --runs 10 --export-json "$data/langchain.json" \
+  -n jan "$JAN run bench/assistants/langchain-load --prompt x" \
+  -n node "node bench/node/langchain-load.mjs" >/dev/null
+time_table "$data/langchain.json"
 echo
 echo "## Event round trips between two assistants, against Node worker_threads ping-pong"
 echo

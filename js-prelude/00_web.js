@@ -115,6 +115,11 @@ function makeTimer(repeat, cb, ms, args) {
   return timer._timerId;
 }
 function clearTimer(id) {
+  // node:timers' Timeout objects cancel through the global functions too.
+  if (id !== null && typeof id === "object" && typeof id.close === "function") {
+    id.close();
+    return;
+  }
   const t = timers.get(id);
   if (t) {
     timers.delete(id);
@@ -342,6 +347,81 @@ class AbortController {
     s.dispatchEvent(new Event("abort"));
   }
 }
+// MessageChannel / MessagePort within one assistant: a message is a
+// structured clone delivered to the other port on a later task, once that
+// port is started (onmessage or start()).
+class MessageEvent extends Event {
+  constructor(type, init = {}) {
+    super(type, init);
+    this.data = init.data;
+    this.origin = init.origin ?? "";
+    this.lastEventId = init.lastEventId ?? "";
+    this.source = init.source ?? null;
+    this.ports = init.ports ?? [];
+  }
+}
+
+class MessagePort extends EventTarget {
+  #other = null;
+  #queue = [];
+  #started = false;
+  #closed = false;
+  #onmessage = null;
+  static _pair(a, b) {
+    a.#other = b;
+    b.#other = a;
+  }
+  postMessage(message) {
+    const other = this.#other;
+    if (this.#closed || !other || other.#closed) return;
+    other.#queue.push(structuredClone(message));
+    other.#flush();
+  }
+  #flush() {
+    if (!this.#started) return;
+    setTimeout(() => {
+      while (this.#queue.length && !this.#closed) {
+        this.dispatchEvent(new MessageEvent("message", { data: this.#queue.shift() }));
+      }
+    }, 0);
+  }
+  start() {
+    this.#started = true;
+    this.#flush();
+  }
+  close() {
+    this.#closed = true;
+  }
+  get onmessage() {
+    return this.#onmessage;
+  }
+  set onmessage(fn) {
+    if (this.#onmessage) this.removeEventListener("message", this.#onmessage);
+    this.#onmessage = typeof fn === "function" ? fn : null;
+    if (this.#onmessage) {
+      this.addEventListener("message", this.#onmessage);
+      this.start();
+    }
+  }
+  ref() {
+    return this;
+  }
+  unref() {
+    return this;
+  }
+}
+
+class MessageChannel {
+  constructor() {
+    this.port1 = new MessagePort();
+    this.port2 = new MessagePort();
+    MessagePort._pair(this.port1, this.port2);
+  }
+}
+
+globalThis.MessageEvent = MessageEvent;
+globalThis.MessagePort = MessagePort;
+globalThis.MessageChannel = MessageChannel;
 globalThis.Event = Event;
 globalThis.CustomEvent = CustomEvent;
 globalThis.EventTarget = EventTarget;

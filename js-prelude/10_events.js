@@ -54,13 +54,33 @@ export function off(topic, handler) {
   }
 }
 
-// The hops of the event whose handlers are running now (-1: none). An emit
-// made while they run (synchronously) is caused by it and counts one hop
-// more; the bus drops events past its hop limit, so events bouncing between
-// assistants die out. Work after an `await` starts afresh.
-let causeHops = -1;
-export function setCause(hops) {
-  causeHops = hops;
+// The hops of the event whose handler is running: an emit it makes is
+// caused by that event and counts one hop more, and the bus drops events
+// past its hop limit, so events bouncing between assistants die out. The
+// count lives in the async context (the engine's continuation-preserved
+// data, which node:async_hooks's AsyncLocalStorage also uses), so it follows
+// the handler through `await`s and timers: `async (n) => { await x;
+// events.emit(...) }` still counts. An event that arrives while a handler
+// awaits (a reply) does not change the awaiting handler's count.
+const core = globalThis.Deno.core;
+const HOPS = Symbol("jan.hops");
+
+function causeHops() {
+  const ctx = core.getAsyncContext();
+  return ctx instanceof Map && ctx.has(HOPS) ? ctx.get(HOPS) : -1;
+}
+
+/** Runs `fn` (an event's handlers) as caused by an event with `hops`. */
+export function withCause(hops, fn) {
+  const previous = core.getAsyncContext();
+  const next = new Map(previous instanceof Map ? previous : undefined);
+  next.set(HOPS, hops);
+  core.setAsyncContext(next);
+  try {
+    return fn();
+  } finally {
+    core.setAsyncContext(previous);
+  }
 }
 
 let emitHook = null;
@@ -73,7 +93,7 @@ export function emit(topic, payload) {
   checkTopic(topic, "emit");
   // Payloads are JSON: send exactly what JSON.stringify would keep.
   const value = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? "null");
-  ops.op_jan_events_emit(topic, value, causeHops + 1);
+  ops.op_jan_events_emit(topic, value, causeHops() + 1);
   if (emitHook) emitHook(topic, value);
 }
 
@@ -102,7 +122,7 @@ export function request(topic, payload, options = {}) {
     return Promise.reject(new TypeError("events.request: timeout must be a positive, finite number of milliseconds"));
   }
   const value = payload === undefined ? null : JSON.parse(JSON.stringify(payload) ?? "null");
-  return ops.op_jan_events_request(topic, value, timeout, causeHops + 1);
+  return ops.op_jan_events_request(topic, value, timeout, causeHops() + 1);
 }
 
 export const events = { on, once, off, emit, request };

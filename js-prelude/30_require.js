@@ -6,6 +6,11 @@ const core = globalThis.Deno.core;
 const ops = core.ops;
 
 const cache = new Map();
+// Captured before any assistant code runs: user code may replace
+// Function.prototype.call and friends, and must not see the private
+// arguments the built-ins are called with.
+const ReflectApply = Reflect.apply;
+const ObjectFreeze = Object.freeze;
 let coreApi = null;
 
 export function setCoreApi(api) {
@@ -15,7 +20,8 @@ export function setCoreApi(api) {
 // Node built-ins that load but can never work in an assistant (processes,
 // threads, raw sockets): importing them succeeds, as packages such as
 // undici import `net` when they load; using them throws.
-const UNAVAILABLE = new Set(["child_process", "worker_threads", "net", "tls", "dgram", "cluster"]);
+const UNAVAILABLE_LIST = ["child_process", "net", "tls", "dgram", "cluster", "http2", "dns", "vm", "v8", "inspector"];
+const UNAVAILABLE = new Set(UNAVAILABLE_LIST);
 const unavailableCache = new Map();
 
 function unavailable(name) {
@@ -24,7 +30,7 @@ function unavailable(name) {
   const fail = (what) => {
     throw new Error(
       "node:" + name + " is not available in jan assistants (" + what +
-        "): assistants cannot start processes or threads or open raw sockets; use fetch for HTTP",
+        "): assistants cannot start processes or threads, open raw sockets or compile code outside the module loader; use fetch or node:http for HTTP",
     );
   };
   const make = (path) =>
@@ -47,14 +53,15 @@ globalThis[Symbol.for("jan.unavailable")] = unavailable;
 // Node's built-in modules (js-prelude/node/, compiled into the binary):
 // CommonJS, run on first use with a private last argument `jan` that holds
 // the ops they wrap. Assistant code never receives `jan`.
-const BUILTINS = new Set(ops.op_jan_builtin_names());
+const BUILTIN_LIST = ops.op_jan_builtin_names();
+const BUILTINS = new Set(BUILTIN_LIST);
 const builtinCache = new Map();
 let internals = null;
 
 function nodeInternals() {
   if (internals) return internals;
-  internals = Object.freeze({
-    fs: Object.freeze({
+  internals = ObjectFreeze({
+    fs: ObjectFreeze({
       read: (p) => ops.op_jan_fs_read(p),
       write: (p, data, append, exclusive) => ops.op_jan_fs_write(p, data, append, exclusive),
       stat: (p, follow) => ops.op_jan_fs_stat(p, follow),
@@ -68,10 +75,10 @@ function nodeInternals() {
     }),
     hash: (alg, data, key) => ops.op_jan_hash(alg, data, key),
     zlib: (mode, data, level) => ops.op_jan_zlib(mode, data, level),
-    os: Object.freeze({ ...hostInfo.os }),
-    asyncContext: Object.freeze({ getAsyncContext: core.getAsyncContext, setAsyncContext: core.setAsyncContext }),
+    os: ObjectFreeze({ arch: hostInfo.os.arch, platform: hostInfo.os.platform, type: hostInfo.os.type, cpus: hostInfo.os.cpus }),
+    asyncContext: ObjectFreeze({ getAsyncContext: core.getAsyncContext, setAsyncContext: core.setAsyncContext }),
     createRequire: (file) => makeRequire(file),
-    builtinModules: Object.freeze([...BUILTINS, ...UNAVAILABLE]),
+    builtinModules: ObjectFreeze(BUILTIN_LIST.concat(UNAVAILABLE_LIST)),
   });
   return internals;
 }
@@ -93,7 +100,7 @@ export function loadBuiltin(name) {
     const wrapper = "(function (exports, require, module, __filename, __dirname, jan) {" + code + "\n})";
     const [fn, error] = core.evalContext(wrapper, url);
     if (error) throw error.thrown;
-    fn.call(module.exports, module.exports, makeRequire("/"), module, url, "/", nodeInternals());
+    ReflectApply(fn, module.exports, [module.exports, makeRequire("/"), module, url, "/", nodeInternals()]);
   } catch (e) {
     builtinCache.delete(name);
     throw e;
@@ -142,7 +149,7 @@ function load(path) {
       const [fn, error] = core.evalContext(wrapper, url);
       if (error) throw error.thrown;
       const dirname = path.slice(0, path.lastIndexOf("/")) || "/";
-      fn.call(module.exports, module.exports, makeRequire(path), module, path, dirname);
+      ReflectApply(fn, module.exports, [module.exports, makeRequire(path), module, path, dirname]);
     }
   } catch (e) {
     cache.delete(path);

@@ -3,7 +3,8 @@
 // contract.
 import "ext:jan_core/00_web.js";
 import "ext:jan_core/40_fetch.js";
-import { events, handlersFor, setCause, setEmitHook } from "ext:jan_core/10_events.js";
+import "ext:jan_core/45_streams.js";
+import { events, handlersFor, setEmitHook, withCause } from "ext:jan_core/10_events.js";
 import { makeModels } from "ext:jan_core/20_models.js";
 import { loadBuiltin, setCoreApi, setHostInfo } from "ext:jan_core/30_require.js";
 import { runTool, tools } from "ext:jan_core/50_tools.js";
@@ -31,8 +32,10 @@ const proc = {
   execArgv: [],
   platform: info.os.platform,
   arch: info.os.arch,
-  version: "",
-  versions: {},
+  // The Node API level the built-ins follow (as Deno reports one): packages
+  // such as undici check it before they load.
+  version: "v22.12.0",
+  versions: { node: "22.12.0", jan: "0.1.0" },
   pid: 0,
   ppid: 0,
   title: "jan-assistant",
@@ -214,12 +217,7 @@ setEmitHook((topic, payload) => {
 });
 
 function dispatch(event) {
-  setCause(event.hops);
-  try {
-    dispatchNow(event);
-  } finally {
-    setCause(-1);
-  }
+  withCause(event.hops, () => dispatchNow(event));
 }
 
 function dispatchNow(event) {

@@ -189,7 +189,7 @@ function view(buf) {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-class Buffer extends Uint8Array {
+class FastBuffer extends Uint8Array {
   static from(value, encodingOrOffset, length) {
     if (typeof value === "string") return fromString(value, encodingOrOffset);
     if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer)) {
@@ -197,16 +197,16 @@ class Buffer extends Uint8Array {
       if (offset > value.byteLength) throw rangeError("ERR_BUFFER_OUT_OF_BOUNDS", '"offset" is outside of buffer bounds');
       const len = length === undefined ? value.byteLength - offset : +length || 0;
       if (offset + len > value.byteLength) throw rangeError("ERR_BUFFER_OUT_OF_BOUNDS", '"length" is outside of buffer bounds');
-      return new Buffer(value, offset, len);
+      return new FastBuffer(value, offset, len);
     }
     if (ArrayBuffer.isView(value)) {
       const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
       if (value instanceof Uint8Array || value instanceof Int8Array || value instanceof Uint8ClampedArray) {
-        const b = new Buffer(value.length);
+        const b = new FastBuffer(value.length);
         b.set(bytes);
         return b;
       }
-      return Buffer.from(Array.from(value));
+      return FastBuffer.from(Array.from(value));
     }
     if (value == null) {
       throw typeError("ERR_INVALID_ARG_TYPE", `The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received ${value}`);
@@ -214,7 +214,7 @@ class Buffer extends Uint8Array {
     if (typeof value === "object") {
       const prim = typeof value[Symbol.toPrimitive] === "function" ? value[Symbol.toPrimitive]("string") : value.valueOf();
       if (prim != null && prim !== value && (typeof prim === "string" || typeof prim === "object")) {
-        return Buffer.from(prim, encodingOrOffset, length);
+        return FastBuffer.from(prim, encodingOrOffset, length);
       }
       if (value.type === "Buffer" && Array.isArray(value.data)) return fromArrayLike(value.data);
       if (typeof value.length === "number" || Array.isArray(value)) return fromArrayLike(value);
@@ -228,23 +228,23 @@ class Buffer extends Uint8Array {
 
   static alloc(size, fill, encoding) {
     checkSize(size);
-    const b = new Buffer(size);
+    const b = new FastBuffer(size);
     if (fill !== undefined && fill !== 0 && size > 0) b.fill(fill, 0, b.length, encoding);
     return b;
   }
 
   static allocUnsafe(size) {
     checkSize(size);
-    return new Buffer(size);
+    return new FastBuffer(size);
   }
 
   static allocUnsafeSlow(size) {
     checkSize(size);
-    return new Buffer(size);
+    return new FastBuffer(size);
   }
 
   static isBuffer(b) {
-    return b instanceof Buffer;
+    return b instanceof FastBuffer;
   }
 
   static isEncoding(enc) {
@@ -274,9 +274,9 @@ class Buffer extends Uint8Array {
 
   static concat(list, totalLength) {
     if (!Array.isArray(list)) throw typeError("ERR_INVALID_ARG_TYPE", 'The "list" argument must be an instance of Array');
-    if (list.length === 0) return new Buffer(0);
+    if (list.length === 0) return new FastBuffer(0);
     if (totalLength === undefined) totalLength = list.reduce((n, b) => n + b.length, 0);
-    const out = Buffer.alloc(totalLength);
+    const out = FastBuffer.alloc(totalLength);
     let pos = 0;
     for (const [i, b] of list.entries()) {
       if (!(b instanceof Uint8Array)) throw typeError("ERR_INVALID_ARG_TYPE", `The "list[${i}]" argument must be an instance of Buffer or Uint8Array`);
@@ -299,7 +299,7 @@ class Buffer extends Uint8Array {
     const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     const per = view.BYTES_PER_ELEMENT ?? 1;
     const end = length === undefined ? view.length : offset + length;
-    return Buffer.from(bytes.slice(offset * per, end * per));
+    return FastBuffer.from(bytes.slice(offset * per, end * per));
   }
 
   get parent() {
@@ -329,11 +329,11 @@ class Buffer extends Uint8Array {
 
   equals(other) {
     if (!(other instanceof Uint8Array)) throw typeError("ERR_INVALID_ARG_TYPE", 'The "otherBuffer" argument must be an instance of Buffer or Uint8Array');
-    return Buffer.compare(this, other) === 0;
+    return FastBuffer.compare(this, other) === 0;
   }
 
   compare(target, tStart = 0, tEnd = target.length, sStart = 0, sEnd = this.length) {
-    return Buffer.compare(this.subarray(sStart, sEnd), target.subarray(tStart, tEnd));
+    return FastBuffer.compare(this.subarray(sStart, sEnd), target.subarray(tStart, tEnd));
   }
 
   copy(target, targetStart = 0, sourceStart = 0, sourceEnd = this.length) {
@@ -535,17 +535,17 @@ for (const [name, dv, size, min, max] of fixed) {
       view(this)[`set${dv}`](offset, value, little);
       return offset + size;
     };
-    Buffer.prototype[`read${name}${end}`] = read;
-    Buffer.prototype[`write${name}${end}`] = write;
+    FastBuffer.prototype[`read${name}${end}`] = read;
+    FastBuffer.prototype[`write${name}${end}`] = write;
     if (name.includes("UInt")) {
       const alias = name.replace("UInt", "Uint");
-      Buffer.prototype[`read${alias}${end}`] = read;
-      Buffer.prototype[`write${alias}${end}`] = write;
+      FastBuffer.prototype[`read${alias}${end}`] = read;
+      FastBuffer.prototype[`write${alias}${end}`] = write;
     }
   }
 }
 for (const m of ["readUIntLE", "readUIntBE", "writeUIntLE", "writeUIntBE"]) {
-  Buffer.prototype[m.replace("UInt", "Uint")] = Buffer.prototype[m];
+  FastBuffer.prototype[m.replace("UInt", "Uint")] = FastBuffer.prototype[m];
 }
 
 function search(buf, value, byteOffset, encoding, forward) {
@@ -576,29 +576,35 @@ function search(buf, value, byteOffset, encoding, forward) {
 
 function fromString(string, encoding) {
   const bytes = encode(string, encodingOf(encoding));
-  const b = new Buffer(bytes.length);
+  const b = new FastBuffer(bytes.length);
   b.set(bytes);
   return b;
 }
 
 function fromArrayLike(a) {
-  const b = new Buffer(a.length >>> 0);
+  const b = new FastBuffer(a.length >>> 0);
   for (let i = 0; i < b.length; i++) b[i] = a[i] & 255;
   return b;
 }
 
+// `Buffer` is a function (Buffer(x) without `new` is Node's deprecated
+// form and still works) whose prototype is FastBuffer's, as in Node, so
+// `buf.constructor === Buffer` and `buf instanceof Buffer` both hold.
+function Buffer(arg, encodingOrOffset, length) {
+  return typeof arg === "number" ? FastBuffer.alloc(arg) : FastBuffer.from(arg, encodingOrOffset, length);
+}
+Object.setPrototypeOf(Buffer, Uint8Array);
+for (const key of Object.getOwnPropertyNames(FastBuffer)) {
+  if (key !== "length" && key !== "name" && key !== "prototype") {
+    Object.defineProperty(Buffer, key, Object.getOwnPropertyDescriptor(FastBuffer, key));
+  }
+}
+Buffer.prototype = FastBuffer.prototype;
+FastBuffer.prototype.constructor = Buffer;
 Buffer.poolSize = 8192;
 
-// Buffer(x) without `new` is Node's deprecated form; it still works.
-const legacy = (args) => (typeof args[0] === "number" ? Buffer.alloc(args[0]) : Buffer.from(...args));
-const BufferCtor = new Proxy(Buffer, {
-  apply: (_target, _this, args) => legacy(args),
-  construct: (target, args, newTarget) =>
-    newTarget === BufferCtor ? legacy(args) : Reflect.construct(target, args, newTarget),
-});
-
 function SlowBuffer(size) {
-  return Buffer.allocUnsafeSlow(size);
+  return FastBuffer.allocUnsafeSlow(size);
 }
 
 function isUtf8(input) {
@@ -616,11 +622,11 @@ function isAscii(input) {
 }
 
 function transcode(source, fromEnc, toEnc) {
-  return Buffer.from(Buffer.from(source).toString(encodingOf(fromEnc)), encodingOf(toEnc));
+  return FastBuffer.from(FastBuffer.from(source).toString(encodingOf(fromEnc)), encodingOf(toEnc));
 }
 
 module.exports = {
-  Buffer: BufferCtor,
+  Buffer,
   SlowBuffer,
   kMaxLength,
   kStringMaxLength,

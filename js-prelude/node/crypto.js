@@ -73,7 +73,8 @@ function createHash(algorithm) {
 }
 
 function createHmac(algorithm, key) {
-  return new Hash(algorithm, key?.export ? key.export() : bytesOf(key));
+  // A copy: changing the key buffer afterwards must not change the MAC.
+  return new Hash(algorithm, Buffer.from(key?.export ? key.export() : bytesOf(key)));
 }
 
 function hash(algorithm, data, outputEncoding = "hex") {
@@ -121,6 +122,11 @@ function randomInt(min, max, cb) {
     throw e;
   }
   const range = max - min;
+  if (range > 2 ** 48 - 1) {
+    const e = new RangeError(`The value of "max - min" is out of range. It must be <= 281474976710655. Received ${range}`);
+    e.code = "ERR_OUT_OF_RANGE";
+    throw e;
+  }
   // Rejection sampling over 48 random bits: no modulo bias.
   const limit = 2 ** 48 - (2 ** 48 % range);
   let x;

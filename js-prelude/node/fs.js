@@ -6,7 +6,8 @@
 "use strict";
 
 const { Buffer } = require("buffer");
-const pathMod = require("path");
+// Captured now: the shared path module can be changed by assistant code.
+const resolvePath = require("path").resolve;
 const { Readable, Writable } = require("stream");
 const ops = jan.fs;
 
@@ -14,14 +15,15 @@ function fsError(e, path) {
   if (!(e instanceof Error)) return e;
   const m = /^([A-Z_]+): (.*)$/s.exec(e.message);
   if (!m) return e;
-  const err = new Error(m[1] === "ERR_ACCESS_DENIED" ? m[2] : e.message);
+  const plain = m[1] === "ERR_ACCESS_DENIED" || m[1] === "ERR_FS_FILE_TOO_LARGE";
+  const err = new (e instanceof RangeError ? RangeError : Error)(plain ? m[2] : e.message);
   err.code = m[1];
-  if (m[1] !== "ERR_ACCESS_DENIED") {
+  if (!plain) {
     const sys = /, (\w+) '/.exec(e.message);
     if (sys) err.syscall = sys[1];
     err.errno = -({ ENOENT: 2, EACCES: 13, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENOSPC: 28, ENOTEMPTY: 39 }[m[1]] ?? 5);
     if (path !== undefined) err.path = path;
-  } else {
+  } else if (m[1] === "ERR_ACCESS_DENIED") {
     err.permission = /^write/.test(m[2]) ? "FileSystemWrite" : "FileSystemRead";
     if (path !== undefined) err.resource = path;
   }
@@ -49,7 +51,7 @@ function toPath(p, name = "path") {
     e.code = "ERR_INVALID_ARG_VALUE";
     throw e;
   }
-  return pathMod.resolve(p);
+  return resolvePath(p);
 }
 
 function call(fn, path, ...args) {

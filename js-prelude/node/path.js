@@ -114,8 +114,8 @@ function parse(path) {
   if (path === root) return { root, dir: root, base: "", ext: "", name: "" };
   const base = basename(path);
   const ext = extname(path);
-  let dir = dirname(path);
-  if (dir === "." && !path.startsWith(".") && !path.includes("/")) dir = "";
+  // Node leaves `dir` empty when the path names no folder.
+  const dir = trimSlashes(path).includes("/") ? dirname(path) : "";
   return { root, dir, base, ext, name: ext ? base.slice(0, base.length - ext.length) : base };
 }
 

@@ -916,11 +916,20 @@ Transform.prototype._write = function (chunk, encoding, cb) {
   this._transform(chunk, encoding, (err, data) => {
     if (err) return cb(err);
     if (data !== undefined && data !== null) this.push(data);
-    cb();
+    // Back-pressure: while the readable side is full, the next write waits
+    // for a read.
+    if (this._rs.length >= this._rs.highWaterMark && !this.destroyed) this._waiting = cb;
+    else cb();
   });
 };
 
-Transform.prototype._read = function () {};
+Transform.prototype._read = function () {
+  const cb = this._waiting;
+  if (cb) {
+    this._waiting = null;
+    cb();
+  }
+};
 
 Transform.prototype._final = function (cb) {
   const done = (err, data) => {
@@ -1045,7 +1054,9 @@ function pipeline(...args) {
       done();
     }, done);
   } else if (last) {
-    finished(last, (err) => done(err ?? error));
+    // The pipeline is done when the last stream has taken everything
+    // (a readable last stage is read by whoever holds it).
+    finished(last, { readable: !last._ws }, (err) => done(err ?? error));
     if (last._rs && !last._ws) last.resume();
   }
   if (opts.signal) {

@@ -73,28 +73,31 @@ function urlParse(input, parseQueryString = false, slashesDenoteHost = false) {
     u.protocol = proto[1].toLowerCase();
     rest = rest.slice(proto[1].length);
   }
-  if (rest.startsWith("//") && (slashesDenoteHost || proto || true) && !(u.protocol && !slashedProtocols.has(u.protocol) && !rest.startsWith("//"))) {
-    if (u.protocol !== "javascript:") {
-      u.slashes = true;
-      rest = rest.slice(2);
-      let end = rest.search(/[/\\]/);
-      if (end < 0) end = rest.length;
-      let host = rest.slice(0, end);
-      rest = rest.slice(end);
-      const at = host.lastIndexOf("@");
-      if (at >= 0) {
-        u.auth = decodeURIComponent(host.slice(0, at));
-        host = host.slice(at + 1);
-      }
-      const port = /:(\d*)$/.exec(host);
-      if (port) {
-        if (port[1]) u.port = port[1];
-        host = host.slice(0, host.length - port[0].length);
-      }
-      u.hostname = host.toLowerCase().replace(/^\[|\]$/g, "");
-      u.host = (host.toLowerCase()) + (u.port ? ":" + u.port : "");
-      if (!rest && slashedProtocols.has(u.protocol)) rest = "/";
+  // Node's rules: `//host` is a host after a protocol (or when asked to),
+  // and protocols without slashes (mailto:) still carry user@host.
+  const slashes = rest.startsWith("//") && (slashesDenoteHost || !!proto) && u.protocol !== "javascript:";
+  if (slashes) {
+    u.slashes = true;
+    rest = rest.slice(2);
+  }
+  if (u.protocol !== "javascript:" && (slashes || (proto && !slashedProtocols.has(u.protocol)))) {
+    let end = rest.search(/[/\\]/);
+    if (end < 0) end = rest.length;
+    let host = rest.slice(0, end);
+    rest = rest.slice(end);
+    const at = host.lastIndexOf("@");
+    if (at >= 0) {
+      u.auth = decodeURIComponent(host.slice(0, at));
+      host = host.slice(at + 1);
     }
+    const port = /:(\d*)$/.exec(host);
+    if (port) {
+      if (port[1]) u.port = port[1];
+      host = host.slice(0, host.length - port[0].length);
+    }
+    u.hostname = host.toLowerCase().replace(/^\[|\]$/g, "");
+    u.host = host.toLowerCase() + (u.port ? ":" + u.port : "");
+    if (!rest && slashedProtocols.has(u.protocol)) rest = "/";
   }
   if (rest) u.pathname = rest;
   else if (u.slashes && slashedProtocols.has(u.protocol)) u.pathname = "/";

@@ -253,7 +253,7 @@ function promisify(original) {
     return new Promise((resolve, reject) => {
       Reflect.apply(original, this, [...args, (err, ...values) => {
         if (err) return reject(err);
-        resolve(values.length > 1 ? values : values[0]);
+        resolve(values[0]);
       }]);
     });
   }

@@ -69,3 +69,31 @@ def test_node_builtins_behave_as_in_node(tmp_path):
     for section in expected:
         assert got.get(section) == expected[section], section
     assert got == expected
+
+
+def test_llamaindex_the_ai_sdk_axios_cheerio_and_node_http_run_unpatched(server, client, tmp_path):
+    # One assistant imports LlamaIndex, the Vercel AI SDK (generateText and
+    # streamText through @ai-sdk/openai-compatible), axios and cheerio, and
+    # calls jan's own API with node:http too.
+    def direct():
+        return client.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": "What is the capital of France?"}],
+            max_tokens=12,
+            temperature=0,
+        ).choices[0].message.content
+
+    # Asked twice first: a repeated prompt reuses its cached prefix, and
+    # the greedy text of a reused prefix can differ from a fresh one (the
+    # prompt batch and the one-token path round differently), so every
+    # client below meets the same cache state.
+    direct()
+    expected = direct()
+    assert expected.strip(), expected
+    v = run_assistant("agent-packages", server.base_url, tmp_path)
+    assert v["model"] == MODEL, v
+    assert v["http"] == {"status": 200, "type": "application/json", "object": "list"}, v
+    # Each client sent the same request and got the same greedy answer.
+    for name in ("axios", "ai", "aiStreamed", "llamaindex"):
+        assert v[name] == expected, (name, v)
+    assert v["cheerio"] == ["Paris", "Lyon"], v

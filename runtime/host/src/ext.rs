@@ -26,6 +26,13 @@ use crate::{Ask, WeakHost};
 
 /// Everything one isolate's ops need, kept in its `OpState`.
 pub(crate) struct Ctx {
+    /// `events.request` calls waiting for an answer (at most
+    /// [`MAX_OPEN_REQUESTS`]).
+    pub open_requests: Rc<std::cell::Cell<usize>>,
+    /// The most one op may hand the isolate at once (a file read, an
+    /// inflated buffer): its heap limit, so memory outside the heap stays
+    /// bounded too.
+    pub max_bytes: usize,
     pub id: String,
     /// Which start of this assistant this isolate is: replies are accepted
     /// only for requests made to this generation.
@@ -83,6 +90,20 @@ impl Ctx {
 
 /// The longest `events.request` may wait.
 const MAX_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+/// How many `events.request` calls one isolate may have waiting: each
+/// holds a task and a slot in another assistant's queue.
+const MAX_OPEN_REQUESTS: usize = 64;
+
+/// Counts one open request for as long as it lives (also when the op is
+/// dropped unfinished).
+struct OpenRequest(Rc<std::cell::Cell<usize>>);
+
+impl Drop for OpenRequest {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 /// How many topic patterns one isolate may subscribe to: every publish
 /// walks every subscription, so one assistant must not add millions.
 const MAX_SUBSCRIPTIONS: usize = 1024;
@@ -274,7 +295,19 @@ async fn op_jan_events_request(
                 c.id
             )));
         }
+        if c.open_requests.get() >= MAX_OPEN_REQUESTS {
+            return Err(JsErrorBox::generic(format!(
+                "events.request from '{}': at most {MAX_OPEN_REQUESTS} requests may wait for answers at once",
+                c.id
+            )));
+        }
         (c.host.clone(), c.id.clone())
+    };
+    let _open = {
+        let s = state.borrow();
+        let counter = s.borrow::<Ctx>().open_requests.clone();
+        counter.set(counter.get() + 1);
+        OpenRequest(counter)
     };
     let Some(target) = topic_owner(&topic).map(str::to_string) else {
         return Err(JsErrorBox::type_error(format!(
@@ -624,6 +657,10 @@ static PRELUDE: &[ExtensionFileSource] = &[
     ExtensionFileSource::new(
         "ext:jan_core/40_fetch.js",
         ascii_str_include!("../../../js-prelude/40_fetch.js"),
+    ),
+    ExtensionFileSource::new(
+        "ext:jan_core/45_streams.js",
+        ascii_str_include!("../../../js-prelude/45_streams.js"),
     ),
     ExtensionFileSource::new(
         "ext:jan_core/50_tools.js",

@@ -4,6 +4,13 @@
 //! (`js-prelude/40_fetch.js`) builds `Request`, `Response` and `Headers` on
 //! these ops.
 //!
+//! A granted host *name* may only lead to public addresses: names are
+//! resolved by jan, and loopback, private, link-local and other
+//! non-public answers are refused unless `permissions.net` grants that
+//! address itself (or the name is `localhost`). So a name whose DNS an
+//! attacker controls cannot be turned on the machine's own services or a
+//! cloud metadata endpoint (DNS rebinding).
+//!
 //! A request runs as a task on the isolate's own runtime; its body comes
 //! back in chunks through a small bounded queue, so a large download is
 //! never held whole in Rust and a slow reader slows the download.
@@ -52,6 +59,84 @@ pub fn check_url(permissions: &Permissions, url: &url::Url) -> Result<(), Denied
     permissions.check_net(&host, port)
 }
 
+/// Is `ip` an address on the public internet (not this machine, not a
+/// private network, not link-local, multicast or reserved)?
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+                || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || (first & 0xffc0) == 0xfec0 // site-local
+                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+        }
+    }
+}
+
+/// The addresses a connection to the granted name `name` may use, of those
+/// it resolved to: public ones, and others only where the grants name the
+/// address itself. `localhost` names are loopback by definition (RFC 6761).
+pub fn allowed_addrs(
+    permissions: &Permissions,
+    name: &str,
+    addrs: Vec<std::net::SocketAddr>,
+) -> Result<Vec<std::net::SocketAddr>, Denied> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let localhost = name == "localhost" || name.ends_with(".localhost");
+    let (ok, refused): (Vec<_>, Vec<_>) = addrs.into_iter().partition(|a| {
+        is_public(a.ip())
+            || (localhost && a.ip().to_canonical().is_loopback())
+            || permissions.grants_address(a.ip())
+    });
+    if ok.is_empty()
+        && let Some(first) = refused.first()
+    {
+        return Err(Denied(format!(
+            "net access to {name} is refused: it resolves to {}, a non-public address; add that address to permissions.net in assistant.json to allow it",
+            first.ip()
+        )));
+    }
+    Ok(ok)
+}
+
+/// reqwest's resolver for assistant fetches: the system's answer, filtered
+/// by [`allowed_addrs`].
+struct GuardedResolver {
+    permissions: Arc<Permissions>,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let permissions = self.permissions.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let ok = allowed_addrs(&permissions, &host, addrs)
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+            Ok(Box::new(ok.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// The clients of one isolate: one follows redirects (checking each hop),
 /// one hands them back (`redirect: "manual"` and `"error"`).
 pub(crate) struct Clients {
@@ -61,6 +146,9 @@ pub(crate) struct Clients {
 
 impl Clients {
     pub fn new(permissions: Arc<Permissions>) -> Result<Clients, String> {
+        let resolver = Arc::new(GuardedResolver {
+            permissions: permissions.clone(),
+        });
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= MAX_REDIRECTS {
                 return attempt.error(format!("fetch: more than {MAX_REDIRECTS} redirects"));
@@ -78,6 +166,7 @@ impl Clients {
         let build = |p| {
             reqwest::Client::builder()
                 .redirect(p)
+                .dns_resolver(resolver.clone())
                 .no_proxy()
                 .connect_timeout(CONNECT_TIMEOUT)
                 .user_agent(concat!("jan/", env!("CARGO_PKG_VERSION")))
@@ -298,4 +387,89 @@ pub async fn op_jan_fetch_read(
 #[op2(fast)]
 pub fn op_jan_fetch_close(state: &mut OpState, #[smi] rid: u32) {
     state.borrow_mut::<Ctx>().fetches.open.remove(&rid);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    fn permissions(net: &[&str]) -> Permissions {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("netty");
+        std::fs::create_dir(&dir).unwrap();
+        let json = serde_json::json!({"permissions": {"net": net}});
+        std::fs::write(dir.join("assistant.json"), json.to_string()).unwrap();
+        let a = jan_assistant::Assistant::load(&dir).unwrap();
+        Permissions::of(&a)
+    }
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter()
+            .map(|a| format!("{a}:0").parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn only_public_addresses_count_as_public() {
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "93.184.216.34"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "240.0.0.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    /// DNS rebinding: a granted name that resolves to this machine or a
+    /// private network is refused, unless the address itself is granted.
+    #[test]
+    fn a_granted_name_may_not_lead_to_private_addresses() {
+        let p = permissions(&["api.example.com", "10.0.0.5"]);
+        let e = allowed_addrs(&p, "api.example.com", addrs(&["[::ffff:127.0.0.1]"])).unwrap_err();
+        assert!(e.0.contains("non-public address"), "{e}");
+        assert!(allowed_addrs(&p, "api.example.com", addrs(&["169.254.169.254"])).is_err());
+        // Public answers pass; private ones among them are dropped.
+        assert_eq!(
+            allowed_addrs(
+                &p,
+                "api.example.com",
+                addrs(&["127.0.0.1", "93.184.216.34"])
+            )
+            .unwrap(),
+            addrs(&["93.184.216.34"])
+        );
+        // An address named in the grants may be reached through a name.
+        assert_eq!(
+            allowed_addrs(&p, "api.example.com", addrs(&["10.0.0.5"])).unwrap(),
+            addrs(&["10.0.0.5"])
+        );
+        // localhost is loopback by definition.
+        assert_eq!(
+            allowed_addrs(&p, "localhost", addrs(&["127.0.0.1", "[::1]"])).unwrap(),
+            addrs(&["127.0.0.1", "[::1]"])
+        );
+        assert!(allowed_addrs(&p, "localhost", addrs(&["10.0.0.9"])).is_err());
+    }
 }

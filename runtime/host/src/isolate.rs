@@ -298,6 +298,8 @@ async fn run(
     };
     let models = allowed_models(a, s.provider.as_ref());
     let ctx = Ctx {
+        max_bytes: (a.heap_mb() as usize).saturating_mul(1 << 20),
+        open_requests: Default::default(),
         id: a.id.clone(),
         generation: s.generation,
         topic: a.topic(),

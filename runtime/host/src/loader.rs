@@ -48,18 +48,6 @@ pub const UNAVAILABLE_BUILTINS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "worker_threads",
-        &[
-            "Worker",
-            "isMainThread",
-            "parentPort",
-            "workerData",
-            "threadId",
-            "MessageChannel",
-            "MessagePort",
-        ],
-    ),
-    (
         "net",
         &[
             "connect",
@@ -84,6 +72,50 @@ pub const UNAVAILABLE_BUILTINS: &[(&str, &[&str])] = &[
         ],
     ),
     ("dgram", &["createSocket", "Socket"]),
+    (
+        "http2",
+        &[
+            "connect",
+            "createServer",
+            "createSecureServer",
+            "constants",
+            "Http2ServerRequest",
+            "Http2ServerResponse",
+        ],
+    ),
+    (
+        "dns",
+        &[
+            "lookup",
+            "resolve",
+            "resolve4",
+            "resolve6",
+            "promises",
+            "Resolver",
+            "setDefaultResultOrder",
+        ],
+    ),
+    (
+        "vm",
+        &[
+            "Script",
+            "createContext",
+            "runInContext",
+            "runInNewContext",
+            "runInThisContext",
+            "isContext",
+        ],
+    ),
+    (
+        "v8",
+        &[
+            "getHeapStatistics",
+            "serialize",
+            "deserialize",
+            "setFlagsFromString",
+        ],
+    ),
+    ("inspector", &["open", "close", "url", "Session"]),
     (
         "cluster",
         &[

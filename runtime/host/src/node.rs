@@ -33,6 +33,10 @@ pub const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../../js-prelude/node/async_hooks.js"),
     ),
     ("buffer", include_str!("../../../js-prelude/node/buffer.js")),
+    (
+        "console",
+        include_str!("../../../js-prelude/node/console.js"),
+    ),
     ("crypto", include_str!("../../../js-prelude/node/crypto.js")),
     (
         "diagnostics_channel",
@@ -40,6 +44,8 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ),
     ("events", include_str!("../../../js-prelude/node/events.js")),
     ("fs", include_str!("../../../js-prelude/node/fs.js")),
+    ("http", include_str!("../../../js-prelude/node/http.js")),
+    ("https", include_str!("../../../js-prelude/node/https.js")),
     (
         "fs/promises",
         include_str!("../../../js-prelude/node/fs_promises.js"),
@@ -87,6 +93,10 @@ pub const BUILTINS: &[(&str, &str)] = &[
     (
         "util/types",
         include_str!("../../../js-prelude/node/util_types.js"),
+    ),
+    (
+        "worker_threads",
+        include_str!("../../../js-prelude/node/worker_threads.js"),
     ),
     ("zlib", include_str!("../../../js-prelude/node/zlib.js")),
 ];
@@ -209,8 +219,48 @@ pub fn op_jan_fs_check_write(state: &mut OpState, #[string] path: &str) -> Resul
 #[op2]
 #[buffer]
 pub fn op_jan_fs_read(state: &mut OpState, #[string] path: &str) -> Result<Vec<u8>, JsErrorBox> {
+    use std::io::Read;
     let real = checked(state, path, Access::Read)?;
-    std::fs::read(&real).map_err(|e| io_error(e, "open", Path::new(path)))
+    let max = state.borrow::<Ctx>().max_bytes;
+    let err = |e| io_error(e, "open", Path::new(path));
+    let file = std::fs::File::open(&real).map_err(err)?;
+    regular(&file, path)?;
+    let mut out = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| io_error(e, "read", Path::new(path)))?;
+    if out.len() > max {
+        return Err(too_large(max));
+    }
+    Ok(out)
+}
+
+/// Only regular files are read or copied: a FIFO or a device would block
+/// the isolate's thread (where the CPU budget does not run) or never end.
+fn regular(file: &std::fs::File, path: &str) -> Result<(), JsErrorBox> {
+    let meta = file
+        .metadata()
+        .map_err(|e| io_error(e, "fstat", Path::new(path)))?;
+    if meta.is_dir() {
+        return Err(io_error(
+            std::io::Error::from_raw_os_error(libc::EISDIR),
+            "read",
+            Path::new(path),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(JsErrorBox::generic(format!(
+            "EINVAL: not a regular file (pipes and devices cannot be read by assistants), open '{path}'"
+        )));
+    }
+    Ok(())
+}
+
+fn too_large(max: usize) -> JsErrorBox {
+    JsErrorBox::range_error(format!(
+        "ERR_FS_FILE_TOO_LARGE: the file is larger than the assistant's heap limit ({} MiB)",
+        max >> 20
+    ))
 }
 
 #[op2(fast)]
@@ -440,6 +490,8 @@ pub fn op_jan_fs_copy(
 ) -> Result<(), JsErrorBox> {
     let a = checked(state, from, Access::Read)?;
     let b = checked(state, to, Access::Write)?;
+    let source = std::fs::File::open(&a).map_err(|e| io_error(e, "copyfile", Path::new(from)))?;
+    regular(&source, from)?;
     if exclusive && b.exists() {
         return Err(io_error(
             std::io::Error::from_raw_os_error(libc::EEXIST),
@@ -508,16 +560,13 @@ pub fn op_jan_hash(
 
 // ---- zlib -------------------------------------------------------------------
 
-/// The most one decompression may produce (a small compressed input can
-/// expand without bound).
-const MAX_INFLATED: u64 = 512 << 20;
-
 /// Compresses or decompresses `data` whole: `mode` is one of gzip, gunzip,
 /// deflate, inflate, deflateRaw, inflateRaw, unzip (gzip or deflate, by
 /// the header).
 #[op2]
 #[buffer]
 pub fn op_jan_zlib(
+    state: &mut OpState,
     #[string] mode: &str,
     #[buffer] data: &[u8],
     #[smi] level: i32,
@@ -550,14 +599,18 @@ pub fn op_jan_zlib(
             )));
         }
     };
+    // A small compressed input can expand without bound: stop at the
+    // assistant's heap limit.
+    let max = state.borrow::<Ctx>().max_bytes as u64;
     let mut out = Vec::new();
     reader
-        .take(MAX_INFLATED + 1)
+        .take(max + 1)
         .read_to_end(&mut out)
         .map_err(|e| JsErrorBox::generic(format!("Z_DATA_ERROR: {e}")))?;
-    if out.len() as u64 > MAX_INFLATED {
+    if out.len() as u64 > max {
         return Err(JsErrorBox::range_error(format!(
-            "ERR_BUFFER_TOO_LARGE: the output is larger than {MAX_INFLATED} bytes"
+            "ERR_BUFFER_TOO_LARGE: the output is larger than the assistant's heap limit ({} MiB)",
+            max >> 20
         )));
     }
     Ok(out)

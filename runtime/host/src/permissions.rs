@@ -59,7 +59,7 @@ impl Permissions {
     pub fn check(&self, path: &Path, access: Access) -> Result<PathBuf, Denied> {
         let wanted = self.root.join(path);
         let resolved = resolve(&wanted).ok_or_else(|| unresolvable(path))?;
-        self.allow(resolved, access)
+        self.allow(resolved, &wanted, access)
     }
 
     /// Like [`check`](Self::check) for ops on a directory entry itself
@@ -76,10 +76,12 @@ impl Permissions {
         let resolved = resolve(parent)
             .ok_or_else(|| unresolvable(path))?
             .join(name);
-        self.allow(resolved, access)
+        self.allow(resolved, &wanted, access)
     }
 
-    fn allow(&self, resolved: PathBuf, access: Access) -> Result<PathBuf, Denied> {
+    /// Checks a resolved path; a refusal names the path as it was asked
+    /// for (`shown`), so it does not reveal where links lead.
+    fn allow(&self, resolved: PathBuf, shown: &Path, access: Access) -> Result<PathBuf, Denied> {
         let allowed = |grants: &[PathBuf]| {
             grants
                 .iter()
@@ -101,7 +103,7 @@ impl Permissions {
         };
         Err(Denied(format!(
             "{verb} access to {} is not granted; add it to permissions.{field} in assistant.json",
-            resolved.display()
+            shown.display()
         )))
     }
 
@@ -120,6 +122,17 @@ impl Permissions {
         )))
     }
 
+    /// Does a `permissions.net` grant name this address itself (any port)?
+    pub fn grants_address(&self, ip: std::net::IpAddr) -> bool {
+        self.net.iter().any(|g| {
+            g.host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|granted| granted.to_canonical() == ip.to_canonical())
+        })
+    }
+
     /// The environment variables the code may see, with their values.
     pub fn env(&self) -> Vec<(String, String)> {
         self.env
@@ -136,45 +149,49 @@ fn unresolvable(path: &Path) -> Denied {
     ))
 }
 
-/// The path with every link followed and `.`/`..` applied. The longest
-/// existing prefix is canonicalized by the OS; the rest (which does not
-/// exist, so holds no links) is applied lexically. `None` for a path that
-/// climbs above `/`.
+/// The path with every link followed and `.`/`..` applied, one component
+/// at a time: after each name the path so far is canonicalized by the OS
+/// when it exists (so a link is followed wherever it appears, also after a
+/// `..` that climbed out of a folder that does not exist); names that do
+/// not exist hold no links and are kept as written. `None` for a path
+/// that climbs above `/`.
 fn resolve(path: &Path) -> Option<PathBuf> {
-    if let Ok(p) = path.canonicalize() {
-        return Some(p);
-    }
-    let mut existing = path.to_path_buf();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(p) = existing.canonicalize() {
-            let mut out = p;
-            for c in rest.iter().rev() {
-                match Path::new(c).components().next() {
-                    Some(Component::ParentDir) => {
-                        if !out.pop() {
-                            return None;
-                        }
-                        // A link may have led here; its parent is resolved
-                        // again rather than assumed.
-                        out = out.canonicalize().ok()?;
-                    }
-                    Some(Component::CurDir) => {}
-                    Some(Component::Normal(n)) => out.push(n),
-                    _ => return None,
+    resolve_within(path, 0)
+}
+
+/// How many dangling links one resolution may follow (the OS's ELOOP).
+const MAX_LINKS: u32 = 40;
+
+fn resolve_within(path: &Path, links: u32) -> Option<PathBuf> {
+    let mut out = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => out = PathBuf::from("/"),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                // `out` is canonical up to its first missing name, so its
+                // parent is the real parent.
+                if !out.pop() {
+                    return None;
                 }
             }
-            return Some(out);
-        }
-        let last = existing.components().next_back()?;
-        rest.push(match last {
-            Component::Normal(n) => Component::Normal(n).as_os_str().to_owned(),
-            other => other.as_os_str().to_owned(),
-        });
-        if !existing.pop() {
-            return None;
+            Component::Normal(n) => {
+                out.push(n);
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                } else if let Ok(target) = std::fs::read_link(&out) {
+                    // A dangling link: creating a file through it would
+                    // create its target, so resolve to where it points.
+                    if links >= MAX_LINKS {
+                        return None;
+                    }
+                    out.pop();
+                    out = resolve_within(&out.join(target), links + 1)?;
+                }
+            }
         }
     }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -262,6 +279,59 @@ mod tests {
                 .unwrap_err()
                 .0
                 .contains("[::1]:1337")
+        );
+    }
+
+    /// Links are followed wherever they appear: after a `..` out of a
+    /// folder that does not exist, and when they dangle (creating a file
+    /// through a dangling link creates its target).
+    #[test]
+    fn links_lead_where_they_point_after_missing_folders_and_when_dangling() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        std::fs::write(root.join("secret.txt"), "s").unwrap();
+        let json = serde_json::json!({"permissions": {"write": ["./state"]}});
+        let a = assistant(&root.join("a"), &json.to_string());
+        let state = root.join("a/state");
+        std::fs::create_dir_all(&state).unwrap();
+        std::os::unix::fs::symlink(&root, state.join("up")).unwrap();
+        std::os::unix::fs::symlink(root.join("planted.txt"), state.join("dangling")).unwrap();
+        std::os::unix::fs::symlink(state.join("loop"), state.join("loop")).unwrap();
+        let p = Permissions::of(&a);
+        for access in [Access::Read, Access::Write] {
+            for path in [
+                "state/nope/../up/secret.txt",
+                "state/nope/deeper/../../up/secret.txt",
+                "state/dangling",
+                "state/up/a/state/../../secret.txt",
+            ] {
+                assert!(
+                    p.check(Path::new(path), access).is_err(),
+                    "{path} {access:?}"
+                );
+            }
+        }
+        assert!(
+            p.check_entry(Path::new("state/nope/../up/x"), Access::Write)
+                .is_err()
+        );
+        assert!(p.check(Path::new("state/loop"), Access::Write).is_err());
+        // The refusal names the path as asked for, not the link's target.
+        let e = p
+            .check(Path::new("state/dangling"), Access::Write)
+            .unwrap_err();
+        assert!(
+            e.0.contains("state/dangling") && !e.0.contains("planted"),
+            "{e}"
+        );
+        // Missing names inside the grant are fine.
+        assert!(
+            p.check(Path::new("state/new/file.txt"), Access::Write)
+                .is_ok()
+        );
+        assert!(
+            p.check(Path::new("state/nope/../file.txt"), Access::Write)
+                .is_ok()
         );
     }
 }

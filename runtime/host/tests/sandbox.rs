@@ -399,6 +399,34 @@ async fn events_bouncing_between_assistants_die_out() {
     }
     assert!(count >= MAX_HOPS as usize - 1, "stopped early: {count}");
 
+    // The count follows a handler through `await` and timers: an async
+    // bounce dies out too.
+    let slow = |name: &str, on: &str, to: &str| {
+        let code = format!(
+            r#"import {{ events }} from "@janhq/core"; events.on("{on}", async (n) => {{ await null; await new Promise((r) => setTimeout(r, 1)); events.emit("{to}", n + 1); }});"#
+        );
+        assistant(t.path(), name, &[("src/index.js", code.as_str())])
+    };
+    let (aping, apong) = (
+        slow("aping", "aball.ping", "aball.pong"),
+        slow("apong", "aball.pong", "aball.ping"),
+    );
+    h.load(&aping).unwrap();
+    h.load(&apong).unwrap();
+    let _ = ask(&h, "aping", "x").await;
+    let _ = ask(&h, "apong", "x").await;
+    let mut watch = h.bus().subscribe("test", Pattern::new("aball.*"));
+    h.bus().emit("test-serve", "aball.ping", json!(0));
+    let mut count = 0;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(2), watch.recv()).await {
+        count += 1;
+        assert!(
+            count <= MAX_HOPS as usize + 1,
+            "the async ball keeps bouncing"
+        );
+    }
+    assert!(count >= MAX_HOPS as usize - 1, "stopped early: {count}");
+
     // A request/reply loop written with `await` is not a bounce: it runs
     // far past the hop limit.
     let caller = assistant(
@@ -792,4 +820,39 @@ async fn node_fs_is_held_to_the_grants_through_every_op() {
         std::fs::read_to_string(dir.join("state/new.txt")).unwrap(),
         "hi"
     );
+}
+
+/// One assistant cannot pile up unanswered requests to another: at most 64
+/// wait at once; the rest fail at once with a clear error.
+#[tokio::test(flavor = "multi_thread")]
+async fn open_requests_between_assistants_are_capped() {
+    let t = tempfile::tempdir().unwrap();
+    let silent = assistant(
+        t.path(),
+        "silent",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core"; events.on("assistant:silent", () => new Promise(() => {}));"#,
+        )],
+    );
+    let asker = probe(
+        t.path(),
+        "asker",
+        r#"{"events": ["assistant:asker", "assistant:silent"]}"#,
+        r#"
+  const all = await Promise.allSettled(Array.from({ length: 70 }, () => events.request("assistant:silent", "hi", { timeout: 1500 })));
+  return all.map((r) => (r.status === "rejected" ? String(r.reason.message) : "answered"));
+"#,
+    );
+    let h = host();
+    h.load(&silent).unwrap();
+    h.load(&asker).unwrap();
+    let out = ask_json(&h, "asker", "go").await;
+    let out: Vec<String> = serde_json::from_value(out).unwrap();
+    let capped = out
+        .iter()
+        .filter(|m| m.contains("at most 64 requests"))
+        .count();
+    assert_eq!(capped, 6, "{out:?}");
+    assert!(out.iter().all(|m| m != "answered"), "{out:?}");
 }

@@ -20,6 +20,7 @@ import assert from "node:assert";
 import { strict as assertStrict } from "node:assert";
 import os from "node:os";
 import { createRequire } from "node:module";
+import timers from "node:timers";
 
 const errOf = (f) => {
   try {
@@ -359,5 +360,41 @@ export async function checks(scratchUrl) {
     nextTick: await new Promise((resolve) => process.nextTick(resolve, "ticked")),
     cwdAbsolute: path.isAbsolute(process.cwd()),
   };
+  // Cases a review found different from node, kept equal.
+  {
+    const paths = [".bashrc", "a/", ".", "/", "a/b/"].map((p) => path.parse(p));
+    const urls = ["//foo/bar", "mailto:a@b.c", "javascript:alert(1)", "file:///etc/x"].map((u) => {
+      const x = urlParse(u);
+      return [x.protocol, x.slashes, x.auth, x.host, x.pathname, x.href];
+    });
+    const piped = await new Promise((resolve) => pipeline(Readable.from(["a"]), new PassThrough(), (err) => resolve(err ?? "ok")));
+    const t = new Transform({ transform: (c, _e, cb) => cb(null, c) });
+    let writes = 0;
+    while (t.write("x".repeat(1024)) && writes < 1000) writes++;
+    let cancelled = "fired";
+    const timer = timers.setTimeout(() => (cancelled = "fired"), 5);
+    cancelled = "cancelled";
+    clearTimeout(timer);
+    await sleep(10);
+    out.more = {
+      paths,
+      urls,
+      piped,
+      transformBackpressure: writes < 1000,
+      promisifyFirst: await promisify((cb) => cb(null, 1, 2))(),
+      bufferCtor: [Buffer.from("a").constructor === Buffer, Buffer.alloc(1) instanceof Buffer, Buffer.from("ab").subarray(1).constructor === Buffer, Buffer(2).length],
+      randomIntRange: errOf(() => randomInt(0, 2 ** 50)),
+      clearTimeoutObject: cancelled,
+      webStreams: await (async () => {
+        const upper = new TransformStream({ transform: (chunk, c) => c.enqueue(chunk.toUpperCase()) });
+        const text = ReadableStream.from(["h\u00e9", "llo"]).pipeThrough(new TextEncoderStream()).pipeThrough(new TextDecoderStream()).pipeThrough(upper);
+        const parts = [];
+        for await (const p of text) parts.push(p);
+        const written = [];
+        await ReadableStream.from([1, 2, 3]).pipeTo(new WritableStream({ write: (c) => void written.push(c * 2) }));
+        return [parts.join(""), written];
+      })(),
+    };
+  }
   return out;
 }

@@ -1,0 +1,4 @@
+import { events, assistant } from "@janhq/core";
+import { build } from "./chain.js";
+
+events.on(`assistant:${assistant.id}`, () => build());
