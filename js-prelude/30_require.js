@@ -78,9 +78,19 @@ function nodeInternals() {
     os: ObjectFreeze({ arch: hostInfo.os.arch, platform: hostInfo.os.platform, type: hostInfo.os.type, cpus: hostInfo.os.cpus }),
     asyncContext: ObjectFreeze({ getAsyncContext: core.getAsyncContext, setAsyncContext: core.setAsyncContext }),
     createRequire: (file) => makeRequire(file),
+    errors: ObjectFreeze({ abortError }),
     builtinModules: ObjectFreeze(BUILTIN_LIST.concat(UNAVAILABLE_LIST)),
   });
   return internals;
+}
+
+// Node's AbortError, as the built-ins throw it.
+function abortError(signal) {
+  const e = new Error("The operation was aborted");
+  e.name = "AbortError";
+  e.code = "ABORT_ERR";
+  e.cause = signal?.reason;
+  return e;
 }
 
 let hostInfo = { os: {} };

@@ -3,6 +3,8 @@
 // the max-listeners warning), plus once() and on() as promises/iterators.
 "use strict";
 
+const { abortError } = jan.errors;
+
 const kCapture = Symbol("kCapture");
 const errorMonitor = Symbol("events.errorMonitor");
 let defaultMaxListeners = 10;
@@ -212,14 +214,6 @@ proto.eventNames = function () {
 };
 
 EventEmitter.listenerCount = (emitter, type) => emitter.listenerCount(type);
-
-function abortError(signal) {
-  const e = new Error("The operation was aborted");
-  e.name = "AbortError";
-  e.code = "ABORT_ERR";
-  e.cause = signal?.reason;
-  return e;
-}
 
 function addAny(target, type, fn, once) {
   if (typeof target.on === "function") {

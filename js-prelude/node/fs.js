@@ -75,8 +75,20 @@ function toBytes(data, encoding) {
   throw e;
 }
 
-class Stats {
+// What kind of entry a Stats or Dirent describes.
+class Kind {
+  isFile() { return this.kind === "file"; }
+  isDirectory() { return this.kind === "dir"; }
+  isSymbolicLink() { return this.kind === "symlink"; }
+  isBlockDevice() { return false; }
+  isCharacterDevice() { return false; }
+  isFIFO() { return false; }
+  isSocket() { return false; }
+}
+
+class Stats extends Kind {
   constructor(s) {
+    super();
     this.dev = s.dev;
     this.mode = s.mode;
     this.nlink = s.nlink;
@@ -97,29 +109,16 @@ class Stats {
     this.birthtime = new Date(s.birthtimeMs);
     Object.defineProperty(this, "kind", { value: s.kind, enumerable: false });
   }
-  isFile() { return this.kind === "file"; }
-  isDirectory() { return this.kind === "dir"; }
-  isSymbolicLink() { return this.kind === "symlink"; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return false; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
 }
 
-class Dirent {
+class Dirent extends Kind {
   constructor(name, kind, parentPath) {
+    super();
     this.name = name;
     this.parentPath = parentPath;
     this.path = parentPath;
     Object.defineProperty(this, "kind", { value: kind, enumerable: false });
   }
-  isFile() { return this.kind === "file"; }
-  isDirectory() { return this.kind === "dir"; }
-  isSymbolicLink() { return this.kind === "symlink"; }
-  isBlockDevice() { return false; }
-  isCharacterDevice() { return false; }
-  isFIFO() { return false; }
-  isSocket() { return false; }
 }
 
 function notFound(syscall, path) {
@@ -153,22 +152,21 @@ function appendFileSync(path, data, options) {
   call(ops.write, path, p, toBytes(data, encodingOf(options)), true, false);
 }
 
-function statSync(path, options) {
-  const s = call(ops.stat, path, toPath(path), true);
+function statOf(path, options, follow) {
+  const s = call(ops.stat, path, toPath(path), follow);
   if (s === null) {
     if (options?.throwIfNoEntry === false) return undefined;
-    throw notFound("stat", path);
+    throw notFound(follow ? "stat" : "lstat", path);
   }
   return new Stats(s);
 }
 
+function statSync(path, options) {
+  return statOf(path, options, true);
+}
+
 function lstatSync(path, options) {
-  const s = call(ops.stat, path, toPath(path), false);
-  if (s === null) {
-    if (options?.throwIfNoEntry === false) return undefined;
-    throw notFound("lstat", path);
-  }
-  return new Stats(s);
+  return statOf(path, options, false);
 }
 
 function existsSync(path) {

@@ -4,6 +4,8 @@
 // not available to assistants.
 "use strict";
 
+const { abortError } = jan.errors;
+
 const EventEmitter = require("events");
 const { Readable, Writable } = require("stream");
 const { Buffer } = require("buffer");
@@ -280,14 +282,6 @@ class ClientRequest extends Writable {
     this.res?.destroy();
     cb(err);
   }
-}
-
-function abortError(signal) {
-  const e = new Error("The operation was aborted");
-  e.name = "AbortError";
-  e.code = "ABORT_ERR";
-  e.cause = signal?.reason;
-  return e;
 }
 
 function noServer() {

@@ -4,6 +4,8 @@
 // finished, and the web-stream adapters.
 "use strict";
 
+const { abortError } = jan.errors;
+
 const EE = require("events");
 const { Buffer } = require("buffer");
 
@@ -1060,24 +1062,13 @@ function pipeline(...args) {
     if (last._rs && !last._ws) last.resume();
   }
   if (opts.signal) {
-    opts.signal.addEventListener("abort", () => {
-      const e = new Error("The operation was aborted");
-      e.name = "AbortError";
-      e.code = "ABORT_ERR";
-      done(e);
-    }, { once: true });
+    opts.signal.addEventListener("abort", () => done(abortError(opts.signal)), { once: true });
   }
   return last;
 }
 
 function addAbortSignal(signal, stream) {
-  const onAbort = () => {
-    const e = new Error("The operation was aborted");
-    e.name = "AbortError";
-    e.code = "ABORT_ERR";
-    e.cause = signal.reason;
-    stream.destroy(e);
-  };
+  const onAbort = () => stream.destroy(abortError(signal));
   if (signal.aborted) nextTick(onAbort);
   else signal.addEventListener("abort", onAbort, { once: true });
   return stream;

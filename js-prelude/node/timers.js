@@ -2,22 +2,12 @@
 // unref, refresh, hasRef, and usable as numbers) on jan's timers.
 "use strict";
 
-class Timeout {
-  constructor(cb, ms, args, repeat) {
-    this._cb = cb;
-    this._ms = Math.max(1, Number(ms) || 1);
-    this._args = args;
-    this._repeat = repeat;
-    this._ref = true;
-    this._start();
-  }
-  _start() {
-    const fire = () => {
-      if (!this._repeat) this._id = null;
-      this._cb(...this._args);
-    };
-    this._id = this._repeat ? globalThis.setInterval(fire, this._ms) : globalThis.setTimeout(fire, this._ms);
-  }
+const { abortError } = jan.errors;
+
+// ref/unref only record the wish: an assistant's timers never keep a
+// process alive or let it exit.
+class Referenced {
+  _ref = true;
   ref() {
     this._ref = true;
     return this;
@@ -28,6 +18,24 @@ class Timeout {
   }
   hasRef() {
     return this._ref;
+  }
+}
+
+class Timeout extends Referenced {
+  constructor(cb, ms, args, repeat) {
+    super();
+    this._cb = cb;
+    this._ms = Math.max(1, Number(ms) || 1);
+    this._args = args;
+    this._repeat = repeat;
+    this._start();
+  }
+  _start() {
+    const fire = () => {
+      if (!this._repeat) this._id = null;
+      this._cb(...this._args);
+    };
+    this._id = this._repeat ? globalThis.setInterval(fire, this._ms) : globalThis.setTimeout(fire, this._ms);
   }
   refresh() {
     if (this._id !== null) {
@@ -51,24 +59,13 @@ class Timeout {
   }
 }
 
-class Immediate {
+class Immediate extends Referenced {
   constructor(cb, args) {
+    super();
     this._cleared = false;
-    this._ref = true;
     queueMicrotask(() => globalThis.setTimeout(() => {
       if (!this._cleared) cb(...args);
     }, 0));
-  }
-  ref() {
-    this._ref = true;
-    return this;
-  }
-  unref() {
-    this._ref = false;
-    return this;
-  }
-  hasRef() {
-    return this._ref;
   }
 }
 
@@ -76,14 +73,6 @@ function clear(t) {
   if (t instanceof Timeout) t._clear();
   else if (t instanceof Immediate) t._cleared = true;
   else if (t !== undefined && t !== null) globalThis.clearTimeout(t);
-}
-
-function abortError(signal) {
-  const e = new Error("The operation was aborted");
-  e.name = "AbortError";
-  e.code = "ABORT_ERR";
-  e.cause = signal?.reason;
-  return e;
 }
 
 function delayed(make) {
