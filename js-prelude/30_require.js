@@ -79,10 +79,18 @@ function nodeInternals() {
     asyncContext: ObjectFreeze({ getAsyncContext: core.getAsyncContext, setAsyncContext: core.setAsyncContext }),
     createRequire: (file) => makeRequire(file),
     errors: ObjectFreeze({ abortError }),
+    // The prelude's own fetch, whatever assistant code later puts on
+    // globalThis (a polyfill built on node:http would recurse).
+    fetch: preludeFetch,
+    Headers: preludeHeaders,
     builtinModules: ObjectFreeze(BUILTIN_LIST.concat(UNAVAILABLE_LIST)),
   });
   return internals;
 }
+
+// Evaluated after 40_fetch.js (99_main.js imports it first).
+const preludeFetch = globalThis.fetch;
+const preludeHeaders = globalThis.Headers;
 
 // Node's AbortError, as the built-ins throw it.
 function abortError(signal) {

@@ -139,6 +139,7 @@ class WritableStream {
     if (this.#writer) throw new TypeError("WritableStream is locked to a writer");
     const stream = this;
     let released = false;
+    let closed = null;
     const check = () => {
       if (released) throw new TypeError("the writer was released");
     };
@@ -170,7 +171,8 @@ class WritableStream {
         return stream._ready();
       },
       get closed() {
-        return stream._closed();
+        closed ??= stream._closed();
+        return closed;
       },
       get desiredSize() {
         return stream._desiredSize();
@@ -193,13 +195,20 @@ async function pipeTo(source, dest, options = {}) {
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   }
+  // A read that waits on an idle source must still end when the signal
+  // aborts.
+  const abortedWhileReading = signal
+    ? new Promise((_, reject) => signal.addEventListener("abort", () => reject(aborted ?? signal.reason), { once: true }))
+    : null;
+  abortedWhileReading?.catch(() => {});
   try {
     for (;;) {
       if (aborted) throw aborted;
       let r;
       try {
-        r = await reader.read();
+        r = await (abortedWhileReading ? Promise.race([reader.read(), abortedWhileReading]) : reader.read());
       } catch (e) {
+        if (aborted) throw aborted;
         if (!preventAbort) await writer.abort(e);
         throw e;
       }
@@ -243,27 +252,64 @@ class TransformStream {
     if (transformer === null || typeof transformer !== "object") transformer = {};
     let readController;
     let terminated = false;
-    // Chunks the transformer enqueued, waiting for the reader.
+    let failed = false;
+    // Writers waiting for the reader to take what was enqueued: a
+    // transform never runs more than one chunk ahead of its reader.
+    let pulls = [];
+    const wakeWriters = () => {
+      const w = pulls;
+      pulls = [];
+      for (const f of w) f();
+    };
+    // A pull ends when there is something new for the reader (a chunk,
+    // the end, an error), so a waiting read does not spin.
+    let readers = [];
+    const wakeReaders = () => {
+      const w = readers;
+      readers = [];
+      for (const f of w) f();
+    };
     const readable = new RS({
       start(c) {
         readController = c;
       },
+      pull() {
+        wakeWriters();
+        return new Promise((r) => readers.push(r));
+      },
       cancel(reason) {
         terminated = true;
+        wakeWriters();
+        wakeReaders();
         writable._abort(reason).catch(() => {});
       },
     });
+    // An error anywhere ends both sides: the reader sees it too.
+    const fail = (e) => {
+      if (failed) return;
+      failed = true;
+      try {
+        readController.error(e);
+      } catch {
+        // already closed
+      }
+      wakeWriters();
+      wakeReaders();
+    };
     const controller = {
       enqueue(chunk) {
         readController.enqueue(chunk);
+        wakeReaders();
       },
       error(e) {
-        readController.error(e);
+        fail(e);
         writable._abort(e).catch(() => {});
       },
       terminate() {
         terminated = true;
         readController.close();
+        wakeWriters();
+        wakeReaders();
       },
       get desiredSize() {
         return readController.desiredSize;
@@ -272,21 +318,38 @@ class TransformStream {
     const started = Promise.resolve().then(() =>
       typeof transformer.start === "function" ? transformer.start(controller) : undefined,
     );
+    started.catch(fail);
+    const guarded = async (fn) => {
+      try {
+        return await fn();
+      } catch (e) {
+        fail(e);
+        throw e;
+      }
+    };
     const writable = new WritableStream({
-      async write(chunk) {
-        await started;
-        if (terminated) throw new TypeError("the TransformStream was terminated");
-        if (typeof transformer.transform === "function") await transformer.transform(chunk, controller);
-        else controller.enqueue(chunk);
+      write(chunk) {
+        return guarded(async () => {
+          await started;
+          if (terminated) throw new TypeError("the TransformStream was terminated");
+          if (typeof transformer.transform === "function") await transformer.transform(chunk, controller);
+          else controller.enqueue(chunk);
+          while (readController.desiredSize <= 0 && !terminated && !failed) {
+            await new Promise((r) => pulls.push(r));
+          }
+        });
       },
-      async close() {
-        await started;
-        if (typeof transformer.flush === "function") await transformer.flush(controller);
-        if (!terminated) readController.close();
+      close() {
+        return guarded(async () => {
+          await started;
+          if (typeof transformer.flush === "function") await transformer.flush(controller);
+          if (!terminated && !failed) readController.close();
+          wakeReaders();
+        });
       },
       async abort(reason) {
         if (typeof transformer.cancel === "function") await transformer.cancel(reason);
-        readController.error(reason);
+        fail(reason);
       },
     });
     this.readable = readable;

@@ -65,9 +65,13 @@ class AsyncLocalStorage {
 }
 
 class AsyncResource {
+  // Private: the context also carries jan's own bookkeeping (the event
+  // hop count).
+  #ctx;
+
   constructor(type) {
     this.type = type;
-    this._ctx = getAsyncContext();
+    this.#ctx = getAsyncContext();
   }
 
   static bind(fn, type, thisArg) {
@@ -76,7 +80,7 @@ class AsyncResource {
 
   runInAsyncScope(fn, thisArg, ...args) {
     const prev = getAsyncContext();
-    setAsyncContext(this._ctx);
+    setAsyncContext(this.#ctx);
     try {
       return fn.apply(thisArg, args);
     } finally {

@@ -92,6 +92,7 @@ class IncomingMessage extends Readable {
   }
 
   _read() {
+    this.req?._activity();
     if (!this._reader) {
       this.complete = true;
       this.push(null);
@@ -230,9 +231,15 @@ class ClientRequest extends Writable {
 
   setTimeout(ms, cb) {
     if (cb) this.once("timeout", cb);
-    clearTimeout(this._timer);
-    if (ms > 0) this._timer = setTimeout(() => this.emit("timeout"), ms);
+    this._idle = ms;
+    this._activity();
     return this;
+  }
+
+  // The idle timer: restarted whenever the request or its body moves.
+  _activity() {
+    clearTimeout(this._timer);
+    if (this._idle > 0 && !this.destroyed) this._timer = setTimeout(() => this.emit("timeout"), this._idle);
   }
 
   abort() {
@@ -250,7 +257,7 @@ class ClientRequest extends Writable {
   _final(cb) {
     this.headersSent = true;
     this.finished = true;
-    const headers = new Headers();
+    const headers = new jan.Headers();
     for (const [k, [, v]] of this._headers) {
       if (SKIPPED.has(k)) continue;
       for (const one of Array.isArray(v) ? v : [v]) headers.append(k, String(one));
@@ -259,19 +266,24 @@ class ClientRequest extends Writable {
     const url = `${this.protocol}//${host}:${this.port}${this.path.startsWith("/") ? "" : "/"}${this.path}`;
     const body = this.method === "GET" || this.method === "HEAD" ? undefined : Buffer.concat(this._chunks);
     cb();
-    fetch(url, { method: this.method, headers, body, redirect: "manual", signal: this._abort.signal }).then(
+    jan.fetch(url, { method: this.method, headers, body, redirect: "manual", signal: this._abort.signal }).then(
       (response) => {
-        clearTimeout(this._timer);
         const res = new IncomingMessage(response, this.socket);
         res.req = this;
         this.res = res;
+        // The request is done when its response is.
+        res.once("end", () => {
+          clearTimeout(this._timer);
+          this.emit("close");
+        });
+        res.once("close", () => clearTimeout(this._timer));
         if (!this.emit("response", res)) res.resume();
       },
       (e) => {
         clearTimeout(this._timer);
-        if (this.destroyed && this.aborted) return;
-        const err = e?.name === "AbortError" ? Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) : e;
-        this.emit("error", err);
+        // destroy() already reported its own error (and aborted this fetch).
+        if (this.destroyed) return;
+        this.emit("error", e);
       },
     );
   }

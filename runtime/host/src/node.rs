@@ -223,7 +223,7 @@ pub fn op_jan_fs_read(state: &mut OpState, #[string] path: &str) -> Result<Vec<u
     let real = checked(state, path, Access::Read)?;
     let max = state.borrow::<Ctx>().max_bytes;
     let err = |e| io_error(e, "open", Path::new(path));
-    let file = std::fs::File::open(&real).map_err(err)?;
+    let file = open_nonblocking(&real, false).map_err(err)?;
     regular(&file, path)?;
     let mut out = Vec::new();
     file.take(max as u64 + 1)
@@ -233,6 +233,19 @@ pub fn op_jan_fs_read(state: &mut OpState, #[string] path: &str) -> Result<Vec<u
         return Err(too_large(max));
     }
     Ok(out)
+}
+
+/// Opens without blocking: opening a FIFO that has no writer (or, for
+/// writing, no reader) would otherwise wait inside `open`, on the isolate's
+/// thread, where the CPU budget does not run. Reads and writes of regular
+/// files are unaffected by the flag.
+fn open_nonblocking(path: &Path, write: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
 }
 
 /// Only regular files are read or copied: a FIFO or a device would block
@@ -284,6 +297,12 @@ pub fn op_jan_fs_write(
         options.append(true);
     } else {
         options.truncate(true);
+    }
+    if let Ok(meta) = std::fs::metadata(&real)
+        && !meta.is_file()
+    {
+        let f = open_nonblocking(&real, true).map_err(|e| io_error(e, "open", Path::new(path)))?;
+        regular(&f, path)?;
     }
     let mut f = options
         .open(&real)
@@ -490,8 +509,22 @@ pub fn op_jan_fs_copy(
 ) -> Result<(), JsErrorBox> {
     let a = checked(state, from, Access::Read)?;
     let b = checked(state, to, Access::Write)?;
-    let source = std::fs::File::open(&a).map_err(|e| io_error(e, "copyfile", Path::new(from)))?;
+    let source =
+        open_nonblocking(&a, false).map_err(|e| io_error(e, "copyfile", Path::new(from)))?;
     regular(&source, from)?;
+    if let Ok(meta) = std::fs::metadata(&b)
+        && !meta.is_file()
+    {
+        return Err(io_error(
+            std::io::Error::from_raw_os_error(if meta.is_dir() {
+                libc::EISDIR
+            } else {
+                libc::EINVAL
+            }),
+            "copyfile",
+            Path::new(to),
+        ));
+    }
     if exclusive && b.exists() {
         return Err(io_error(
             std::io::Error::from_raw_os_error(libc::EEXIST),

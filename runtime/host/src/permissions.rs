@@ -70,13 +70,22 @@ impl Permissions {
         let (Some(parent), Some(name)) = (wanted.parent(), wanted.file_name()) else {
             return self.check(path, access);
         };
-        if name == ".." {
-            return self.check(path, access);
-        }
         let resolved = resolve(parent)
             .ok_or_else(|| unresolvable(path))?
             .join(name);
         self.allow(resolved, &wanted, access)
+    }
+
+    /// Where a grant leads. A grant written inside the assistant folder
+    /// (`./state`) must stay there: if the folder ships `state` as a link
+    /// to somewhere else, the grant the user approved as "./state" would
+    /// open that place, so it counts for nothing.
+    fn grant(&self, g: &Path) -> Option<PathBuf> {
+        let r = resolve(g)?;
+        if g.starts_with(&self.root) && !r.starts_with(&self.root) {
+            return None;
+        }
+        Some(r)
     }
 
     /// Checks a resolved path; a refusal names the path as it was asked
@@ -85,7 +94,7 @@ impl Permissions {
         let allowed = |grants: &[PathBuf]| {
             grants
                 .iter()
-                .filter_map(|g| resolve(g))
+                .filter_map(|g| self.grant(g))
                 .any(|g| resolved.starts_with(g))
         };
         let ok = match access {
@@ -156,13 +165,16 @@ fn unresolvable(path: &Path) -> Denied {
 /// not exist hold no links and are kept as written. `None` for a path
 /// that climbs above `/`.
 fn resolve(path: &Path) -> Option<PathBuf> {
-    resolve_within(path, 0)
+    let mut links = MAX_LINKS;
+    resolve_within(path, &mut links)
 }
 
-/// How many dangling links one resolution may follow (the OS's ELOOP).
+/// How many dangling links one resolution may follow in all (the OS's
+/// ELOOP limit); shared by the whole resolution, so links that name each
+/// other cannot make it take exponential time.
 const MAX_LINKS: u32 = 40;
 
-fn resolve_within(path: &Path, links: u32) -> Option<PathBuf> {
+fn resolve_within(path: &Path, links: &mut u32) -> Option<PathBuf> {
     let mut out = PathBuf::from("/");
     for c in path.components() {
         match c {
@@ -182,11 +194,12 @@ fn resolve_within(path: &Path, links: u32) -> Option<PathBuf> {
                 } else if let Ok(target) = std::fs::read_link(&out) {
                     // A dangling link: creating a file through it would
                     // create its target, so resolve to where it points.
-                    if links >= MAX_LINKS {
+                    if *links == 0 {
                         return None;
                     }
+                    *links -= 1;
                     out.pop();
-                    out = resolve_within(&out.join(target), links + 1)?;
+                    out = resolve_within(&out.join(target), links)?;
                 }
             }
         }
@@ -241,10 +254,9 @@ mod tests {
         std::os::unix::fs::symlink(t.path().join("outside"), a.dir.join("state")).unwrap();
         let p = Permissions::of(&a);
         assert!(p.check(Path::new("link"), Access::Read).is_err());
-        // The grant itself is resolved: `state` points outside, so writes
-        // land in `outside`, which is what the grant names after resolving.
-        let ok = p.check(Path::new("state/new.txt"), Access::Write).unwrap();
-        assert_eq!(ok, t.path().canonicalize().unwrap().join("outside/new.txt"));
+        // A grant written inside the folder cannot be led out of it by a
+        // link: `state` points outside, so the grant opens nothing.
+        assert!(p.check(Path::new("state/new.txt"), Access::Write).is_err());
         // New files climbing out through `..` are refused.
         assert!(p.check(Path::new("state/../../x"), Access::Write).is_err());
         assert!(
@@ -333,5 +345,45 @@ mod tests {
             p.check(Path::new("state/nope/../file.txt"), Access::Write)
                 .is_ok()
         );
+    }
+
+    /// A grant written as a folder inside the assistant cannot be pointed
+    /// elsewhere by a link the package ships in its place.
+    #[test]
+    fn a_relative_grant_that_is_a_link_out_of_the_folder_opens_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let outside = root.join("ssh");
+        std::fs::create_dir_all(&outside).unwrap();
+        let json = serde_json::json!({"permissions": {"write": ["./state", "./later"], "read": ["./docs"]}});
+        let a = assistant(&root.join("a"), &json.to_string());
+        std::os::unix::fs::symlink(&outside, root.join("a/state")).unwrap();
+        std::os::unix::fs::symlink(root.join("missing"), root.join("a/later")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("a/docs")).unwrap();
+        let p = Permissions::of(&a);
+        assert!(
+            p.check(Path::new("state/authorized_keys"), Access::Write)
+                .is_err()
+        );
+        assert!(p.check(&outside.join("x"), Access::Write).is_err());
+        assert!(p.check(Path::new("later/x"), Access::Write).is_err());
+        assert!(p.check(Path::new("docs/x"), Access::Read).is_err());
+    }
+
+    /// Links that name each other through `..` cost one budget in all.
+    #[test]
+    fn chains_of_dangling_links_resolve_in_bounded_time() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(d.join("missing"), d.join("L0")).unwrap();
+        for k in 1..40 {
+            std::os::unix::fs::symlink(
+                format!("L{}/../L{}", k - 1, k - 1),
+                d.join(format!("L{k}")),
+            )
+            .unwrap();
+        }
+        // 2^40 follows without a shared budget; with it, refused.
+        assert_eq!(resolve(&d.join("L39/x")), None);
     }
 }

@@ -392,7 +392,13 @@ export async function checks(scratchUrl) {
         for await (const p of text) parts.push(p);
         const written = [];
         await ReadableStream.from([1, 2, 3]).pipeTo(new WritableStream({ write: (c) => void written.push(c * 2) }));
-        return [parts.join(""), written];
+        const failing = ReadableStream.from(["a"]).pipeThrough(new TransformStream({ transform() { throw new Error("boom"); } }));
+        const error = await failing.getReader().read().then(() => "read", (e) => e.message);
+        const ac = new AbortController();
+        const idle = new ReadableStream({ pull: () => new Promise(() => {}) });
+        const piping = idle.pipeTo(new WritableStream(), { signal: ac.signal }).then(() => "resolved", (e) => e.name);
+        setTimeout(() => ac.abort(), 5);
+        return [parts.join(""), written, error, await piping];
       })(),
     };
   }
