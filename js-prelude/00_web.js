@@ -395,13 +395,10 @@ class MessagePort extends EventTarget {
   get onmessage() {
     return this.#onmessage;
   }
+  // EventTarget calls onmessage itself; setting it starts the port.
   set onmessage(fn) {
-    if (this.#onmessage) this.removeEventListener("message", this.#onmessage);
     this.#onmessage = typeof fn === "function" ? fn : null;
-    if (this.#onmessage) {
-      this.addEventListener("message", this.#onmessage);
-      this.start();
-    }
+    if (this.#onmessage) this.start();
   }
   ref() {
     return this;

@@ -663,8 +663,16 @@ static PRELUDE: &[ExtensionFileSource] = &[
         ascii_str_include!("../../../js-prelude/45_streams.js"),
     ),
     ExtensionFileSource::new(
+        "ext:jan_core/47_eventsource.js",
+        ascii_str_include!("../../../js-prelude/47_eventsource.js"),
+    ),
+    ExtensionFileSource::new(
         "ext:jan_core/50_tools.js",
         ascii_str_include!("../../../js-prelude/50_tools.js"),
+    ),
+    ExtensionFileSource::new(
+        "ext:jan_core/60_intl.js",
+        ascii_str_include!("../../../js-prelude/60_intl.js"),
     ),
     ExtensionFileSource::new(
         "ext:jan_core/99_main.js",
@@ -717,6 +725,13 @@ deno_core::extension!(
         crate::node::op_jan_fs_realpath,
         crate::node::op_jan_hash,
         crate::node::op_jan_zlib,
+        crate::intl::op_jan_intl_canonical,
+        crate::intl::op_jan_intl_number,
+        crate::intl::op_jan_intl_plural,
+        crate::intl::op_jan_intl_compare,
+        crate::intl::op_jan_intl_segment,
+        crate::intl::op_jan_intl_list,
+        crate::intl::op_jan_intl_datetime,
     ],
     esm_entry_point = "ext:jan_core/99_main.js",
     options = { ctx: Ctx },

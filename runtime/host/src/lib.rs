@@ -10,6 +10,7 @@
 
 mod ext;
 mod fetch;
+mod intl;
 mod isolate;
 mod loader;
 mod node;

@@ -97,6 +97,24 @@ async fn serve(mut conn: TcpStream, addr: SocketAddr) {
             b"",
         ),
         "/big" => reply("200 OK", "", &vec![b'x'; 3 << 20]),
+        // Server-sent events: a first stream that ends (so the client
+        // reconnects), then one that answers with the Last-Event-ID.
+        "/sse" => {
+            let last = headers
+                .iter()
+                .find(|(k, _)| k == "last-event-id")
+                .map(|(_, v)| v.clone());
+            let body = match last {
+                None => ": a comment\r\nretry: 50\r\ndata: one\r\ndata: two\r\nid: 7\r\n\r\nevent: custom\ndata: three\n\n".to_string(),
+                Some(id) => format!("data: again after {id}\n\n"),
+            };
+            reply(
+                "200 OK",
+                "content-type: text/event-stream\r\n",
+                body.as_bytes(),
+            )
+        }
+        "/not-sse" => reply("200 OK", "content-type: text/plain\r\n", b"data: x\n\n"),
         "/slow" => {
             // Headers, then a byte every 50 ms, for a long time.
             let _ = conn
@@ -338,4 +356,56 @@ async fn fetch_refuses_every_url_form_outside_the_grant() {
     ] {
         refused(&run(&h, "none", &base, &url).await, &url);
     }
+}
+
+/// EventSource: parsing (CRLF/LF, multi-line data, comments, ids, named
+/// events, retry), reconnection with Last-Event-ID, and refusals.
+#[tokio::test(flavor = "multi_thread")]
+async fn event_source_parses_reconnects_and_obeys_the_grants() {
+    let addr = server().await;
+    let t = tempfile::tempdir().unwrap();
+    let dir = fetcher(
+        t.path(),
+        "sse",
+        &[&format!("127.0.0.1:{}", addr.port())],
+        r#"
+  if (q === "stream") {
+    const es = new EventSource(base + "/sse");
+    const got = [];
+    let opened = 0;
+    es.onopen = () => opened++;
+    await new Promise((resolve) => {
+      const take = (e) => {
+        got.push([e.type, e.data, e.lastEventId]);
+        if (got.length === 3) resolve();
+      };
+      es.onmessage = take;
+      es.addEventListener("custom", take);
+    });
+    es.close();
+    return { got, opened, state: es.readyState };
+  }
+  const es = new EventSource(q === "wrong-type" ? base + "/not-sse" : "http://127.0.0.1:9/sse");
+  await new Promise((resolve) => (es.onerror = resolve));
+  return { state: es.readyState };
+"#,
+    );
+    let h = host();
+    h.load(&dir).unwrap();
+    let base = format!("http://127.0.0.1:{}", addr.port());
+    let v = run(&h, "sse", &base, "stream").await;
+    assert_eq!(
+        v["got"],
+        json!([
+            ["message", "one\ntwo", "7"],
+            ["custom", "three", "7"],
+            ["message", "again after 7", "7"]
+        ]),
+        "{v}"
+    );
+    assert_eq!(v["opened"], 2, "{v}");
+    assert_eq!(v["state"], 2);
+    // A wrong content type and a refused host end the source (CLOSED).
+    assert_eq!(run(&h, "sse", &base, "wrong-type").await["state"], 2);
+    assert_eq!(run(&h, "sse", &base, "refused").await["state"], 2);
 }

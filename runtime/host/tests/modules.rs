@@ -298,3 +298,45 @@ events.on("assistant:uses-net", () => {
         );
     }
 }
+
+/// Intl formats with each locale's CLDR data (the engine alone formats
+/// every locale like "en"), and refuses what it cannot do by name.
+#[tokio::test(flavor = "multi_thread")]
+async fn intl_honours_locales() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = assistant(
+        t.path(),
+        "intl",
+        &[(
+            "src/index.js",
+            r#"import { events } from "@janhq/core";
+events.on("assistant:intl", () => {
+  const when = new Date(Date.UTC(2020, 5, 26, 9, 5));
+  let refused = null;
+  try { new Intl.DateTimeFormat("en", { timeZone: "America/New_York" }); } catch (e) { refused = e.message; }
+  return JSON.stringify({
+    de: Intl.NumberFormat("de-DE").format(1234.5),
+    eur: new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).format(1234.5),
+    date: when.toLocaleDateString("de-DE", { weekday: "long", year: "numeric", month: "long", day: "numeric", timeZone: "UTC" }),
+    sorted: ["b", "\u00e4", "a"].sort(new Intl.Collator("de").compare),
+    plural: new Intl.PluralRules("pl").select(5),
+    words: [...new Intl.Segmenter("en", { granularity: "word" }).segment("to be, or")].filter((s) => s.isWordLike).length,
+    refused,
+  });
+});"#,
+        )],
+    );
+    let h = host();
+    h.load(&dir).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ask(&h, "intl", "x").await.unwrap()).unwrap();
+    assert_eq!(v["de"], "1.234,5");
+    assert_eq!(v["eur"], "1.234,50\u{a0}€");
+    assert_eq!(v["date"], "Freitag, 26. Juni 2020");
+    assert_eq!(v["sorted"], serde_json::json!(["a", "ä", "b"]));
+    assert_eq!(v["plural"], "many");
+    assert_eq!(v["words"], 3);
+    assert!(
+        v["refused"].as_str().unwrap().contains("America/New_York"),
+        "{v}"
+    );
+}

