@@ -545,6 +545,85 @@ globalThis.crypto = {
   },
   randomUUID() { return ops.op_jan_random_uuid(); },
 };
+
+// crypto.subtle: digests (SHA-1/256/384/512) and HMAC keys (raw import,
+// generate, export, sign, verify), computed in Rust. Other algorithms
+// reject with NotSupportedError.
+const HASHES = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
+// HMAC keys default to the hash's block size.
+const BLOCK_BYTES = { sha1: 64, sha256: 64, sha384: 128, sha512: 128 };
+function hashName(alg) {
+  const name = typeof alg === "string" ? alg : alg?.name;
+  const h = HASHES[String(name).toUpperCase()];
+  if (!h) throw new DOMException(`Unrecognized algorithm name: ${name}`, "NotSupportedError");
+  return h;
+}
+function bufferSource(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError("Argument is not an ArrayBuffer or ArrayBufferView");
+}
+const keyBytes = new WeakMap();
+class CryptoKey {
+  constructor(type, extractable, algorithm, usages) {
+    this.type = type;
+    this.extractable = extractable;
+    this.algorithm = algorithm;
+    this.usages = usages;
+  }
+}
+function hmacKey(bytes, hash, extractable, usages) {
+  const key = new CryptoKey("secret", extractable, { name: "HMAC", hash: { name: Object.keys(HASHES).find((k) => HASHES[k] === hash) }, length: bytes.length * 8 }, usages);
+  keyBytes.set(key, bytes.slice());
+  return key;
+}
+function hmacOf(key, data) {
+  const bytes = keyBytes.get(key);
+  if (!bytes || key.algorithm.name !== "HMAC") throw new DOMException("The key is not an HMAC key", "InvalidAccessError");
+  return ops.op_jan_hash(HASHES[key.algorithm.hash.name], bufferSource(data), bytes);
+}
+const subtle = {
+  async digest(alg, data) {
+    return ops.op_jan_hash(hashName(alg), bufferSource(data), null).buffer;
+  },
+  async importKey(format, keyData, alg, extractable, usages) {
+    if (format !== "raw" || (alg?.name ?? alg) !== "HMAC") {
+      throw new DOMException(`importKey: only raw HMAC keys are supported in jan assistants`, "NotSupportedError");
+    }
+    return hmacKey(bufferSource(keyData), hashName(alg.hash), !!extractable, [...usages]);
+  },
+  async generateKey(alg, extractable, usages) {
+    if ((alg?.name ?? alg) !== "HMAC") throw new DOMException("generateKey: only HMAC keys are supported in jan assistants", "NotSupportedError");
+    const hash = hashName(alg.hash);
+    const length = alg.length ? alg.length / 8 : BLOCK_BYTES[hash];
+    return hmacKey(globalThis.crypto.getRandomValues(new Uint8Array(length)), hash, !!extractable, [...usages]);
+  },
+  async exportKey(format, key) {
+    if (format !== "raw") throw new DOMException("exportKey: only raw keys are supported in jan assistants", "NotSupportedError");
+    if (!key.extractable) throw new DOMException("key is not extractable", "InvalidAccessError");
+    return keyBytes.get(key).slice().buffer;
+  },
+  async sign(alg, key, data) {
+    if ((alg?.name ?? alg) !== "HMAC") throw new DOMException("sign: only HMAC is supported in jan assistants", "NotSupportedError");
+    return hmacOf(key, data).buffer;
+  },
+  async verify(alg, key, signature, data) {
+    if ((alg?.name ?? alg) !== "HMAC") throw new DOMException("verify: only HMAC is supported in jan assistants", "NotSupportedError");
+    const want = hmacOf(key, data);
+    const got = bufferSource(signature);
+    if (want.length !== got.length) return false;
+    let diff = 0;
+    for (let i = 0; i < want.length; i++) diff |= want[i] ^ got[i];
+    return diff === 0;
+  },
+};
+for (const name of ["encrypt", "decrypt", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"]) {
+  subtle[name] = async () => {
+    throw new DOMException(`crypto.subtle.${name} is not supported in jan assistants (digest and HMAC are)`, "NotSupportedError");
+  };
+}
+globalThis.crypto.subtle = subtle;
+globalThis.CryptoKey = CryptoKey;
 globalThis.performance = {
   now() { return ops.op_jan_now(); },
   timeOrigin: Date.now() - ops.op_jan_now(),

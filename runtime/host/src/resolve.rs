@@ -77,6 +77,8 @@ pub fn resolve(
             specifier: specifier.to_string(),
             importer: importer.display().to_string(),
         })?
+    } else if specifier.starts_with('#') {
+        resolve_imports(specifier, importer, root, mode)?
     } else if let Some(name) = specifier.strip_prefix("node:") {
         return Err(builtin(name, importer));
     } else if is_node_builtin(specifier) {
@@ -261,21 +263,22 @@ fn resolve_exports(exports: &Value, subpath: &str, mode: Mode) -> Option<String>
             None
         };
     }
-    let map = exports.as_object()?;
-    if let Some(target) = map.get(subpath) {
+    match_map(exports.as_object()?, subpath, mode)
+}
+
+/// The target for `key` in an `exports` subpath map or an `imports` map:
+/// an exact key, else the longest matching `*` pattern, as in Node.
+fn match_map(map: &serde_json::Map<String, Value>, key: &str, mode: Mode) -> Option<String> {
+    if let Some(target) = map.get(key) {
         return resolve_target(target, mode, None);
     }
-    // The longest matching `*` pattern wins, as in Node.
     let mut best: Option<(&str, &Value, String)> = None;
-    for (key, target) in map {
-        let Some((pre, post)) = key.split_once('*') else {
+    for (pattern, target) in map {
+        let Some((pre, post)) = pattern.split_once('*') else {
             continue;
         };
-        if subpath.len() >= pre.len() + post.len()
-            && subpath.starts_with(pre)
-            && subpath.ends_with(post)
-        {
-            let star = subpath[pre.len()..subpath.len() - post.len()].to_string();
+        if key.len() >= pre.len() + post.len() && key.starts_with(pre) && key.ends_with(post) {
+            let star = key[pre.len()..key.len() - post.len()].to_string();
             if best.as_ref().is_none_or(|(k, _, _)| pre.len() > k.len()) {
                 best = Some((pre, target, star));
             }
@@ -283,6 +286,32 @@ fn resolve_exports(exports: &Value, subpath: &str, mode: Mode) -> Option<String>
     }
     let (_, target, star) = best?;
     resolve_target(target, mode, Some(&star))
+}
+
+/// `#name` specifiers: the `imports` map of the package the importer is
+/// in. A target is a file of that package (`./src/x.js`) or another
+/// package (`some-dep/sub`).
+fn resolve_imports(
+    specifier: &str,
+    importer: &Path,
+    root: &Path,
+    mode: Mode,
+) -> Result<PathBuf, ResolveError> {
+    let not_found = || ResolveError::ModuleNotFound {
+        specifier: specifier.to_string(),
+        importer: importer.display().to_string(),
+    };
+    let (dir, manifest) = package_scope(importer, root).ok_or_else(not_found)?;
+    let target = manifest
+        .get("imports")
+        .and_then(Value::as_object)
+        .and_then(|map| match_map(map, specifier, mode))
+        .ok_or_else(not_found)?;
+    if target.starts_with("./") {
+        let p = normalize(&dir.join(&target));
+        return if p.is_file() { Ok(p) } else { Err(not_found()) };
+    }
+    resolve_package(&target, importer, root, mode)
 }
 
 fn resolve_target(target: &Value, mode: Mode, star: Option<&str>) -> Option<String> {
@@ -341,14 +370,22 @@ fn is_node_builtin(s: &str) -> bool {
 /// The `type` field of the nearest package.json above `file`, within `root`
 /// and not past a `node_modules` folder.
 pub fn package_type(file: &Path, root: &Path) -> Option<String> {
+    package_scope(file, root)
+        .and_then(|(_, v)| v.get("type").and_then(Value::as_str).map(String::from))
+}
+
+/// The package `file` belongs to: the folder of the nearest package.json
+/// above it, and that file's contents.
+fn package_scope(file: &Path, root: &Path) -> Option<(PathBuf, Value)> {
     let mut dir = file.parent();
     while let Some(d) = dir {
         let pj = d.join("package.json");
         if pj.is_file() {
-            return std::fs::read_to_string(pj)
+            let v = std::fs::read_to_string(pj)
                 .ok()
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .and_then(|v| v.get("type").and_then(Value::as_str).map(String::from));
+                .unwrap_or(Value::Null);
+            return Some((d.to_path_buf(), v));
         }
         // As in Node, a package's scope ends at `node_modules`.
         if d == root || d.file_name().is_some_and(|n| n == "node_modules") {
@@ -498,5 +535,41 @@ mod tests {
         assert_eq!(split_package("a/b/c"), ("a".into(), "./b/c".into()));
         assert_eq!(split_package("@s/a"), ("@s/a".into(), ".".into()));
         assert_eq!(split_package("@s/a/x"), ("@s/a".into(), "./x".into()));
+    }
+
+    #[test]
+    fn package_imports_map_hash_specifiers() {
+        let (_t, root) = setup();
+        write(
+            &root,
+            "node_modules/pkg/package.json",
+            r##"{"imports": {"#internal": "./lib/internal.js", "#util/*": {"require": "./cjs/*.js", "default": "./esm/*.js"}, "#dep": "dep/sub"}}"##,
+        );
+        write(&root, "node_modules/pkg/lib/internal.js", "");
+        write(&root, "node_modules/pkg/cjs/a.js", "");
+        write(&root, "node_modules/pkg/esm/a.js", "");
+        write(&root, "node_modules/dep/sub.js", "");
+        let from = root.join("node_modules/pkg/index.js");
+        let r = |s: &str, m: Mode| resolve(s, &from, &root, m);
+        assert_eq!(
+            r("#internal", Mode::Import).unwrap(),
+            root.join("node_modules/pkg/lib/internal.js")
+        );
+        assert_eq!(
+            r("#util/a", Mode::Require).unwrap(),
+            root.join("node_modules/pkg/cjs/a.js")
+        );
+        assert_eq!(
+            r("#util/a", Mode::Import).unwrap(),
+            root.join("node_modules/pkg/esm/a.js")
+        );
+        assert_eq!(
+            r("#dep", Mode::Import).unwrap(),
+            root.join("node_modules/dep/sub.js")
+        );
+        assert!(matches!(
+            r("#missing", Mode::Import),
+            Err(ResolveError::ModuleNotFound { .. })
+        ));
     }
 }

@@ -385,6 +385,16 @@ export async function checks(scratchUrl) {
       bufferCtor: [Buffer.from("a").constructor === Buffer, Buffer.alloc(1) instanceof Buffer, Buffer.from("ab").subarray(1).constructor === Buffer, Buffer(2).length],
       randomIntRange: errOf(() => randomInt(0, 2 ** 50)),
       clearTimeoutObject: cancelled,
+      subtle: await (async () => {
+        const hex = (b) => Buffer.from(b).toString("hex");
+        const digest = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("abc")));
+        const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("key"), { name: "HMAC", hash: "SHA-256" }, true, ["sign", "verify"]);
+        const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode("msg"));
+        const ok = await crypto.subtle.verify("HMAC", key, sig, new TextEncoder().encode("msg"));
+        const bad = await crypto.subtle.verify("HMAC", key, sig, new TextEncoder().encode("msg!"));
+        const gen = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-512" }, true, ["sign"]);
+        return [digest, hex(sig), ok, bad, key.algorithm.length, (await crypto.subtle.exportKey("raw", gen)).byteLength, gen.algorithm.hash.name];
+      })(),
       messageChannel: await new Promise((resolve) => {
         const { port1, port2 } = new MessageChannel();
         port1.onmessage = (e) => {
