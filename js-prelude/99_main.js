@@ -5,6 +5,7 @@ import "ext:jan_core/00_web.js";
 import "ext:jan_core/40_fetch.js";
 import "ext:jan_core/45_streams.js";
 import "ext:jan_core/47_eventsource.js";
+import "ext:jan_core/48_websocket.js";
 import "ext:jan_core/60_intl.js";
 import { events, handlersFor, setEmitHook, withCause } from "ext:jan_core/10_events.js";
 import { makeModels } from "ext:jan_core/20_models.js";

@@ -58,6 +58,7 @@ pub(crate) struct Ctx {
     pub stream_tasks: HashMap<u32, tokio::task::JoinHandle<()>>,
     pub next_stream: u32,
     pub fetches: crate::fetch::Fetches,
+    pub sockets: crate::websocket::Sockets,
     /// Tools registered by `tools.register`.
     pub tools: crate::tools::Registered,
 }
@@ -667,6 +668,10 @@ static PRELUDE: &[ExtensionFileSource] = &[
         ascii_str_include!("../../../js-prelude/47_eventsource.js"),
     ),
     ExtensionFileSource::new(
+        "ext:jan_core/48_websocket.js",
+        ascii_str_include!("../../../js-prelude/48_websocket.js"),
+    ),
+    ExtensionFileSource::new(
         "ext:jan_core/50_tools.js",
         ascii_str_include!("../../../js-prelude/50_tools.js"),
     ),
@@ -732,6 +737,11 @@ deno_core::extension!(
         crate::intl::op_jan_intl_segment,
         crate::intl::op_jan_intl_list,
         crate::intl::op_jan_intl_datetime,
+        crate::websocket::op_jan_ws_open,
+        crate::websocket::op_jan_ws_send,
+        crate::websocket::op_jan_ws_next,
+        crate::websocket::op_jan_ws_close,
+        crate::websocket::op_jan_ws_drop,
     ],
     esm_entry_point = "ext:jan_core/99_main.js",
     options = { ctx: Ctx },

@@ -321,6 +321,7 @@ async fn run(
         stream_tasks: HashMap::new(),
         next_stream: 0,
         fetches: Default::default(),
+        sockets: Default::default(),
         tools,
     };
     let heap_bytes = (a.heap_mb() as usize).saturating_mul(1 << 20);

@@ -19,6 +19,7 @@ mod replies;
 pub mod resolve;
 pub mod tools;
 mod turn;
+mod websocket;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
