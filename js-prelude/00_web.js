@@ -307,7 +307,15 @@ class EventTarget {
       if (event._stopped) break;
     }
     const handler = this["on" + event.type];
-    if (typeof handler === "function") handler.call(this, event);
+    if (typeof handler === "function") {
+      // As a listener's: an error in a handler is reported, never thrown
+      // into the code that dispatched (a socket's read loop, say).
+      try {
+        handler.call(this, event);
+      } catch (e) {
+        console.error(e);
+      }
+    }
     return !event.defaultPrevented;
   }
 }
@@ -565,15 +573,26 @@ function bufferSource(data) {
 }
 const keyBytes = new WeakMap();
 class CryptoKey {
+  #type;
+  #extractable;
+  #algorithm;
+  #usages;
   constructor(type, extractable, algorithm, usages) {
-    this.type = type;
-    this.extractable = extractable;
-    this.algorithm = algorithm;
-    this.usages = usages;
+    this.#type = type;
+    this.#extractable = extractable;
+    this.#algorithm = Object.freeze(algorithm);
+    this.#usages = Object.freeze(usages);
   }
+  get type() { return this.#type; }
+  get extractable() { return this.#extractable; }
+  get algorithm() { return this.#algorithm; }
+  get usages() { return this.#usages; }
+}
+function usable(key, usage) {
+  if (!key.usages.includes(usage)) throw new DOMException(`key usages do not include '${usage}'`, "InvalidAccessError");
 }
 function hmacKey(bytes, hash, extractable, usages) {
-  const key = new CryptoKey("secret", extractable, { name: "HMAC", hash: { name: Object.keys(HASHES).find((k) => HASHES[k] === hash) }, length: bytes.length * 8 }, usages);
+  const key = new CryptoKey("secret", extractable, { name: "HMAC", hash: Object.freeze({ name: Object.keys(HASHES).find((k) => HASHES[k] === hash) }), length: bytes.length * 8 }, usages);
   keyBytes.set(key, bytes.slice());
   return key;
 }
@@ -605,10 +624,12 @@ const subtle = {
   },
   async sign(alg, key, data) {
     if ((alg?.name ?? alg) !== "HMAC") throw new DOMException("sign: only HMAC is supported in jan assistants", "NotSupportedError");
+    usable(key, "sign");
     return hmacOf(key, data).buffer;
   },
   async verify(alg, key, signature, data) {
     if ((alg?.name ?? alg) !== "HMAC") throw new DOMException("verify: only HMAC is supported in jan assistants", "NotSupportedError");
+    usable(key, "verify");
     const want = hmacOf(key, data);
     const got = bufferSource(signature);
     if (want.length !== got.length) return false;

@@ -74,7 +74,8 @@ class EventSource extends EventTarget {
       response = await fetchImpl(this.#url, { headers, signal: this.#abort.signal });
     } catch (e) {
       // A refused host (permissions.net) will never work: do not retry it.
-      this.#fail(!String(e?.message ?? e).includes("not granted"));
+      const message = String(e?.message ?? e);
+      this.#fail(!message.includes("not granted") && !message.includes("is refused"));
       return;
     }
     const type = response.headers.get("content-type") ?? "";
@@ -123,7 +124,8 @@ class EventSource extends EventTarget {
       if (field === "data") data += value + "\n";
       else if (field === "event") event = value;
       else if (field === "id" && !value.includes("\0")) id = value;
-      else if (field === "retry" && /^\d+$/.test(value)) this.#retry = Number(value);
+      // At least 100 ms: a server's `retry: 0` must not make a busy loop.
+      else if (field === "retry" && /^\d+$/.test(value)) this.#retry = Math.max(100, Number(value));
     };
     for await (const chunk of body) {
       if (this.#state === 2) return;

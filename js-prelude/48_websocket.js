@@ -18,6 +18,9 @@ class CloseEvent extends Event {
   }
 }
 
+// How long the closing handshake may take before the socket is dropped.
+const CLOSE_TIMEOUT_MS = 30000;
+
 // Sockets the code dropped without closing are freed when collected.
 const collected = new FinalizationRegistry((rid) => ops.op_jan_ws_drop(rid));
 
@@ -106,8 +109,11 @@ class WebSocket extends EventTarget {
     collected.register(this, opened.rid, this);
     if (this.#closing) {
       // close() was called while connecting.
-      this.#state = 2;
-      ops.op_jan_ws_close(this.#rid, this.#closing.code, this.#closing.reason);
+      ops.op_jan_ws_close(this.#rid, this.#closing.code, this.#closing.reason).catch(() => {});
+      const rid = this.#rid;
+      setTimeout(() => {
+        if (this.#state !== 3) ops.op_jan_ws_drop(rid);
+      }, CLOSE_TIMEOUT_MS);
     } else {
       this.#state = 1;
       this.dispatchEvent(new Event("open"));
@@ -143,8 +149,9 @@ class WebSocket extends EventTarget {
     let text = null;
     let bytes = null;
     if (typeof data === "string") text = data;
-    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
-    else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // Copies: the caller may reuse its buffer once send() returns.
+    else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data.slice(0));
+    else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
     else if (data instanceof BlobImpl) bytes = data.arrayBuffer().then((b) => new Uint8Array(b));
     else text = String(data);
     const size = text !== null ? new TextEncoder().encode(text).length : bytes.byteLength ?? 0;
@@ -164,6 +171,8 @@ class WebSocket extends EventTarget {
   }
 
   close(code = undefined, reason = "") {
+    // WebIDL [Clamp] unsigned short.
+    if (code !== undefined) code = Math.min(65535, Math.max(0, Math.round(Number(code) || 0)));
     if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
       throw new DOMException(`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, "InvalidAccessError");
     }
@@ -172,10 +181,14 @@ class WebSocket extends EventTarget {
     }
     if (this.#state === 2 || this.#state === 3) return;
     this.#closing = { code: code ?? 1000, reason: String(reason) };
-    if (this.#state === 0) return;
     this.#state = 2;
+    if (this.#rid === null) return; // still connecting: closed once it is
     const rid = this.#rid;
-    this.#sending = this.#sending.then(() => ops.op_jan_ws_close(rid, this.#closing.code, this.#closing.reason));
+    this.#sending = this.#sending.then(() => ops.op_jan_ws_close(rid, this.#closing.code, this.#closing.reason)).catch(() => {});
+    // A peer that never answers the close must not keep the socket.
+    setTimeout(() => {
+      if (this.#state !== 3) ops.op_jan_ws_drop(rid);
+    }, CLOSE_TIMEOUT_MS);
   }
 }
 

@@ -68,9 +68,14 @@ class NumberFormat {
     }
     if (options.notation !== undefined && options.notation !== "standard") unsupported("NumberFormat", "notation", options.notation);
     const cd = currency ? (CURRENCY_DIGITS[currency] ?? 2) : 0;
-    const minFrac = digits(options, "minimumFractionDigits", 0, 100, style === "currency" ? cd : 0);
-    const defaultMax = style === "currency" ? Math.max(minFrac, cd) : style === "percent" ? Math.max(minFrac, 0) : Math.max(minFrac, 3);
-    const maxFrac = digits(options, "maximumFractionDigits", 0, 100, defaultMax);
+    // ECMA-402: the defaults give way to what was set (a currency with
+    // maximumFractionDigits 0 rounds to whole units).
+    const defaultMin = style === "currency" ? cd : 0;
+    const defaultMax = style === "currency" ? cd : style === "percent" ? 0 : 3;
+    let minFrac = digits(options, "minimumFractionDigits", 0, 100, undefined);
+    let maxFrac = digits(options, "maximumFractionDigits", 0, 100, undefined);
+    if (minFrac === undefined) minFrac = Math.min(defaultMin, maxFrac ?? defaultMin);
+    if (maxFrac === undefined) maxFrac = Math.max(defaultMax, minFrac);
     if (maxFrac < minFrac) throw new RangeError("maximumFractionDigits value is out of range.");
     const minInt = digits(options, "minimumIntegerDigits", 1, 21, 1);
     if (options.maximumSignificantDigits !== undefined || options.minimumSignificantDigits !== undefined) {
@@ -82,7 +87,7 @@ class NumberFormat {
     if (!["auto", "always", "never", "exceptZero", "negative"].includes(this.#sign)) {
       throw new RangeError(`Value ${this.#sign} out of range for Intl.NumberFormat options property signDisplay`);
     }
-    this.#o = { style, currency, minInt, minFrac, maxFrac, grouping };
+    this.#o = { style, currency, minInt, minFrac, maxFrac, grouping, currencyDigits: cd };
   }
 
   format(value) {
@@ -157,26 +162,26 @@ class NumberFormat {
       roundingMode: "halfExpand",
     };
   }
-
-  static supportedLocalesOf(locales) {
-    return localeList(locales);
-  }
 }
 
-// Time zones: UTC, or the machine's own (what Date's local methods use).
+// Time zones: UTC, or the machine's own (what Date's local methods use),
+// under the name resolvedOptions() reports for it.
 function zoneOf(options) {
   const tz = options.timeZone;
   if (tz === undefined) return null;
   const name = String(tz);
   if (/^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|etc\/universal|universal)$/i.test(name)) return "UTC";
-  throw new RangeError(`Intl.DateTimeFormat: timeZone "${name}" is not supported in jan assistants (UTC and the machine's own zone are)`);
+  if (name === localZoneName()) return null;
+  throw new RangeError(`Intl.DateTimeFormat: timeZone "${name}" is not supported in jan assistants (UTC and the machine's own zone, ${localZoneName()}, are)`);
 }
 
+// The machine's zone as an offset name ("+05:30"; ECMA-402 accepts
+// offset time zones), or UTC.
 function localZoneName() {
   const offset = -new Date().getTimezoneOffset();
   if (offset === 0) return "UTC";
-  if (offset % 60 === 0) return `Etc/GMT${offset > 0 ? "-" : "+"}${Math.abs(offset / 60)}`;
-  return "UTC";
+  const abs = Math.abs(offset);
+  return `${offset > 0 ? "+" : "-"}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }
 
 const DATE_STYLES = ["full", "long", "medium", "short"];
@@ -257,10 +262,6 @@ class DateTimeFormat {
       ...(this.#options.timeStyle ? { timeStyle: this.#options.timeStyle } : {}),
     };
   }
-
-  static supportedLocalesOf(locales) {
-    return localeList(locales);
-  }
 }
 
 class Collator {
@@ -289,10 +290,6 @@ class Collator {
 
   resolvedOptions() {
     return { locale: this.#locale, usage: "sort", sensitivity: this.#sensitivity, ignorePunctuation: false, collation: "default", numeric: this.#numeric, caseFirst: "false" };
-  }
-
-  static supportedLocalesOf(locales) {
-    return localeList(locales);
   }
 }
 
@@ -329,10 +326,6 @@ class PluralRules {
       maximumFractionDigits: this.#maxFrac,
       pluralCategories: order.filter((c) => found.has(c)),
     };
-  }
-
-  static supportedLocalesOf(locales) {
-    return localeList(locales);
   }
 }
 
@@ -372,10 +365,6 @@ class Segmenter {
   resolvedOptions() {
     return { locale: this.#locale, granularity: this.#granularity };
   }
-
-  static supportedLocalesOf(locales) {
-    return localeList(locales);
-  }
 }
 
 class ListFormat {
@@ -402,10 +391,10 @@ class ListFormat {
   resolvedOptions() {
     return { locale: this.#locale, type: this.#type, style: this.#style };
   }
+}
 
-  static supportedLocalesOf(locales) {
-    return localeList(locales);
-  }
+for (const C of [NumberFormat, DateTimeFormat, Collator, PluralRules, Segmenter, ListFormat]) {
+  C.supportedLocalesOf = (locales) => localeList(locales);
 }
 
 // NumberFormat, DateTimeFormat and Collator may be called without `new`

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use deno_core::op2;
+use deno_core::{OpState, op2};
 use deno_error::JsErrorBox;
 use fixed_decimal::{Decimal, FloatPrecision, SignedRoundingMode, UnsignedRoundingMode};
 use icu::locale::Locale;
@@ -32,9 +32,20 @@ pub fn op_jan_intl_canonical(#[string] tag: &str) -> Result<String, JsErrorBox> 
     Ok(locale(tag)?.to_string())
 }
 
+/// Formatters kept per thread; the keys come from assistant code, so the
+/// cache is emptied rather than allowed to grow past this.
+const MAX_CACHED: usize = 64;
+
+fn remember<K: std::hash::Hash + Eq, V>(cache: &mut HashMap<K, V>, key: K, value: V) {
+    if cache.len() >= MAX_CACHED {
+        cache.clear();
+    }
+    cache.insert(key, value);
+}
+
 // ---- numbers ---------------------------------------------------------------
 
-#[derive(Deserialize, Hash, PartialEq, Eq, Clone)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberOptions {
     style: String,
@@ -43,6 +54,9 @@ pub struct NumberOptions {
     min_frac: i16,
     max_frac: i16,
     grouping: bool,
+    /// The currency's minor digits (2 for USD, 0 for JPY).
+    #[serde(default)]
+    currency_digits: i16,
 }
 
 enum NumberFormatter {
@@ -52,22 +66,33 @@ enum NumberFormatter {
             icu::decimal::DecimalFormatter,
         >,
     ),
+    /// The currency formatter pads to the currency's digits; the decimal
+    /// formatter (same locale) lets fewer digits be shown.
     Currency(
         icu::experimental::dimension::currency::formatter::CurrencyFormatter<
             icu::decimal::DecimalFormatter,
         >,
+        icu::decimal::DecimalFormatter,
     ),
 }
 
+/// What a number formatter depends on: locale, style, currency, grouping.
+type NumberKey = (String, String, Option<String>, bool);
+
 thread_local! {
-    static NUMBER: RefCell<HashMap<(String, NumberOptions), std::rc::Rc<NumberFormatter>>> = RefCell::default();
+    static NUMBER: RefCell<HashMap<NumberKey, std::rc::Rc<NumberFormatter>>> = RefCell::default();
 }
 
 fn number_formatter(
     tag: &str,
     o: &NumberOptions,
 ) -> Result<std::rc::Rc<NumberFormatter>, JsErrorBox> {
-    let key = (tag.to_string(), o.clone());
+    let key = (
+        tag.to_string(),
+        o.style.clone(),
+        o.currency.clone(),
+        o.grouping,
+    );
     if let Some(f) = NUMBER.with(|c| c.borrow().get(&key).cloned()) {
         return Ok(f);
     }
@@ -104,6 +129,8 @@ fn number_formatter(
                     Default::default(),
                 )
                 .map_err(data_error)?,
+                icu::decimal::DecimalFormatter::try_new((&loc).into(), options)
+                    .map_err(data_error)?,
             )
         }
         _ => NumberFormatter::Decimal(
@@ -111,7 +138,7 @@ fn number_formatter(
         ),
     };
     let f = std::rc::Rc::new(f);
-    NUMBER.with(|c| c.borrow_mut().insert(key, f.clone()));
+    NUMBER.with(|c| remember(&mut c.borrow_mut(), key, f.clone()));
     Ok(f)
 }
 
@@ -120,6 +147,10 @@ fn number_formatter(
 fn decimal_of(value: f64, o: &NumberOptions) -> Result<Decimal, JsErrorBox> {
     let mut d = Decimal::try_from_f64(value, FloatPrecision::RoundTrip)
         .map_err(|_| JsErrorBox::range_error(format!("Intl: cannot format {value}")))?;
+    if o.style == "percent" {
+        // Scaled in decimal: 0.145 is 14.5 percent, not 14.499999...
+        d.multiply_pow10(2);
+    }
     d.round_with_mode(
         -o.max_frac,
         SignedRoundingMode::Unsigned(UnsignedRoundingMode::HalfExpand),
@@ -145,12 +176,23 @@ pub fn op_jan_intl_number(
             .into_owned(),
         NumberFormatter::Percent(f) => {
             // The percent formatter takes the number of percent.
-            let d = decimal_of(value * 100.0, &options)?;
+            let d = decimal_of(value, &options)?;
             f.format(&d).write_to_string().into_owned()
         }
-        NumberFormatter::Currency(f) => {
+        NumberFormatter::Currency(f, decimal) => {
             let d = decimal_of(value, &options)?;
-            f.format_fixed_decimal(&d).write_to_string().into_owned()
+            let text = f.format_fixed_decimal(&d).write_to_string().into_owned();
+            if options.max_frac >= options.currency_digits {
+                text
+            } else {
+                // Fewer digits than the currency has: swap the number the
+                // currency formatter padded for the one asked for.
+                let mut padded = d.clone();
+                padded.pad_end(-options.currency_digits);
+                let long = decimal.format(&padded).write_to_string().into_owned();
+                let short = decimal.format(&d).write_to_string().into_owned();
+                text.replacen(&long, &short, 1)
+            }
         }
     };
     Ok(out)
@@ -234,7 +276,7 @@ pub fn op_jan_intl_compare(
             let c = std::rc::Rc::new(
                 icu::collator::Collator::try_new((&loc).into(), options).map_err(data_error)?,
             );
-            COLLATORS.with(|m| m.borrow_mut().insert(key, c.clone()));
+            COLLATORS.with(|m| remember(&mut m.borrow_mut(), key, c.clone()));
             c
         }
     };
@@ -253,9 +295,17 @@ pub fn op_jan_intl_compare(
 #[op2]
 #[serde]
 pub fn op_jan_intl_segment(
+    state: &mut OpState,
     #[string] granularity: &str,
     #[string] text: &str,
 ) -> Result<(Vec<usize>, Vec<bool>), JsErrorBox> {
+    // The break list costs several bytes per character outside the heap.
+    let max = state.borrow::<crate::ext::Ctx>().max_bytes / 16;
+    if text.len() > max {
+        return Err(JsErrorBox::range_error(format!(
+            "Intl.Segmenter: the text is longer than {max} bytes (a sixteenth of the assistant's heap limit)"
+        )));
+    }
     use icu::segmenter::{GraphemeClusterSegmenter, SentenceSegmenter, WordSegmenter};
     let utf16: Vec<u16> = text.encode_utf16().collect();
     let mut breaks = Vec::new();

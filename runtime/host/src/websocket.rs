@@ -37,6 +37,20 @@ struct Socket {
 pub(crate) struct Sockets {
     next: u32,
     open: HashMap<u32, Rc<Socket>>,
+    /// Sockets still connecting: they count toward the cap too.
+    connecting: usize,
+}
+
+/// Holds a connecting socket's place under the cap until it opens or fails.
+struct Connecting(Rc<RefCell<OpState>>);
+
+impl Drop for Connecting {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.try_borrow_mut() {
+            let c = s.borrow_mut::<Ctx>();
+            c.sockets.connecting = c.sockets.connecting.saturating_sub(1);
+        }
+    }
 }
 
 fn error(msg: impl std::fmt::Display) -> JsErrorBox {
@@ -57,7 +71,46 @@ pub async fn op_jan_ws_open(
     #[string] url: String,
     #[serde] protocols: Vec<String>,
 ) -> Result<Opened, JsErrorBox> {
-    let parsed = url::Url::parse(&url)
+    let (permissions, max_bytes) = {
+        let mut s = state.borrow_mut();
+        let c = s.borrow_mut::<Ctx>();
+        if c.sockets.open.len() + c.sockets.connecting >= MAX_OPEN {
+            return Err(error(format!(
+                "{MAX_OPEN} WebSockets are open in this assistant; close the ones you do not need"
+            )));
+        }
+        c.sockets.connecting += 1;
+        (c.permissions.clone(), c.max_bytes)
+    };
+    let _place = Connecting(state.clone());
+    // Resolving, connecting and the handshake share one deadline: a server
+    // that accepts and then stalls cannot hold the socket.
+    let (ws, protocol) = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        connect(&url, &protocols, &permissions, max_bytes),
+    )
+    .await
+    .map_err(|_| error(format!("WebSocket: connecting to {url} timed out")))??;
+    let (sink, stream) = ws.split();
+    let socket = Rc::new(Socket {
+        sink: tokio::sync::Mutex::new(sink),
+        stream: tokio::sync::Mutex::new(stream),
+    });
+    let mut s = state.borrow_mut();
+    let c = s.borrow_mut::<Ctx>();
+    c.sockets.next += 1;
+    let rid = c.sockets.next;
+    c.sockets.open.insert(rid, socket);
+    Ok(Opened { rid, protocol })
+}
+
+async fn connect(
+    url: &str,
+    protocols: &[String],
+    permissions: &crate::permissions::Permissions,
+    max_bytes: usize,
+) -> Result<(Stream, String), JsErrorBox> {
+    let parsed = url::Url::parse(url)
         .map_err(|e| JsErrorBox::new("SyntaxError", format!("invalid URL '{url}': {e}")))?;
     if !matches!(parsed.scheme(), "ws" | "wss") {
         return Err(JsErrorBox::new(
@@ -65,16 +118,6 @@ pub async fn op_jan_ws_open(
             format!("WebSocket URLs are ws: or wss:, not '{}:'", parsed.scheme()),
         ));
     }
-    let (permissions, max_bytes) = {
-        let s = state.borrow();
-        let c = s.borrow::<Ctx>();
-        if c.sockets.open.len() >= MAX_OPEN {
-            return Err(error(format!(
-                "{MAX_OPEN} WebSockets are open in this assistant; close the ones you do not need"
-            )));
-        }
-        (c.permissions.clone(), c.max_bytes)
-    };
     let host = match parsed.host() {
         Some(url::Host::Domain(d)) => d.to_string(),
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
@@ -91,16 +134,14 @@ pub async fn op_jan_ws_open(
                 .await
                 .map_err(|e| error(format!("WebSocket: cannot resolve {host}: {e}")))?
                 .collect();
-            crate::fetch::allowed_addrs(&permissions, &host, found).map_err(|e| error(e.0))?
+            crate::fetch::allowed_addrs(permissions, &host, found).map_err(|e| error(e.0))?
         }
     };
-    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&addrs[..]))
+    let tcp = tokio::net::TcpStream::connect(&addrs[..])
         .await
-        .map_err(|_| error(format!("WebSocket: connecting to {host}:{port} timed out")))?
         .map_err(|e| error(format!("WebSocket: cannot connect to {host}:{port}: {e}")))?;
     let _ = tcp.set_nodelay(true);
     let mut request = url
-        .as_str()
         .into_client_request()
         .map_err(|e| JsErrorBox::new("SyntaxError", e.to_string()))?;
     if !protocols.is_empty() {
@@ -115,7 +156,9 @@ pub async fn op_jan_ws_open(
             })?,
         );
     }
-    let limit = max_bytes.min(64 << 20);
+    // A quarter of the heap limit (at most 16 MiB) per message, so several
+    // sockets' buffers stay near what one assistant may hold.
+    let limit = (max_bytes / 4).min(16 << 20);
     let config = WebSocketConfig::default()
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit));
@@ -134,17 +177,7 @@ pub async fn op_jan_ws_open(
             "WebSocket: the server chose sub-protocol '{protocol}', which was not offered"
         )));
     }
-    let (sink, stream) = ws.split();
-    let socket = Rc::new(Socket {
-        sink: tokio::sync::Mutex::new(sink),
-        stream: tokio::sync::Mutex::new(stream),
-    });
-    let mut s = state.borrow_mut();
-    let c = s.borrow_mut::<Ctx>();
-    c.sockets.next += 1;
-    let rid = c.sockets.next;
-    c.sockets.open.insert(rid, socket);
-    Ok(Opened { rid, protocol })
+    Ok((ws, protocol))
 }
 
 fn socket(state: &Rc<RefCell<OpState>>, rid: u32) -> Result<Rc<Socket>, JsErrorBox> {
@@ -208,7 +241,7 @@ pub async fn op_jan_ws_next(
             }
             Some(Ok(Message::Binary(b))) => {
                 break Incoming::Binary {
-                    data: b.to_vec().into(),
+                    data: Vec::from(b).into(),
                 };
             }
             Some(Ok(Message::Close(frame))) => {

@@ -74,12 +74,23 @@ events.on("assistant:" + assistant.id, async (e) => {
   await new Promise((resolve) => {
     ws.onopen = () => {
       got.push("open");
-      if (how === "client-close") return ws.close(4001, "enough");
+      // A close code given as a string is converted, as WebIDL does.
+      if (how === "client-close") return ws.close("4001", "enough");
       ws.send("hello");
-      ws.send(new Uint8Array([1, 2, 3]));
+      const bytes = new Uint8Array([1, 2, 3]);
+      ws.send(bytes);
+      bytes.fill(9); // send() took a copy
       ws.send("bye");
     };
-    ws.onmessage = (m) => got.push(typeof m.data === "string" ? m.data : [...new Uint8Array(m.data)]);
+    let first = true;
+    ws.onmessage = (m) => {
+      got.push(typeof m.data === "string" ? m.data : [...new Uint8Array(m.data)]);
+      // A handler that throws does not stop the socket.
+      if (first) {
+        first = false;
+        throw new Error("a bug in the handler");
+      }
+    };
     ws.onerror = (err) => got.push("error: " + (err.message ?? ""));
     ws.onclose = (c) => {
       got.push(["close", c.code, c.reason, c.wasClean]);

@@ -443,6 +443,8 @@ export async function checks(scratchUrl) {
         new Intl.NumberFormat("en-US", { minimumIntegerDigits: 3 }).format(7),
         new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 }).format(123456),
         (1234.5).toLocaleString("de-DE"),
+        new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 }).format(1234.5),
+        new Intl.NumberFormat("en-US", { style: "percent" }).format(0.145),
         (1234.5).toLocaleString(),
       ],
       dates: [
@@ -458,6 +460,7 @@ export async function checks(scratchUrl) {
         new Intl.DateTimeFormat("fr-FR", { dateStyle: "medium", timeZone: "UTC" }).format(when),
         new Intl.DateTimeFormat("en-US", { timeStyle: "short", timeZone: "UTC" }).format(when),
         new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit", hour12: false, timeZone: "UTC" }).format(when),
+        new Intl.DateTimeFormat("en-US", { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, timeStyle: "short" }).format(when),
       ],
       collation: [
         ["z", "a", "\u00e4", "A", "b"].sort(new Intl.Collator("de").compare),
