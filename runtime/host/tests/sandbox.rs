@@ -856,3 +856,49 @@ async fn open_requests_between_assistants_are_capped() {
     assert_eq!(capped, 6, "{out:?}");
     assert!(out.iter().all(|m| m != "answered"), "{out:?}");
 }
+
+/// The same through the real Candle provider (SmolLM2 from
+/// tests/get-models.sh): a handler awaiting a generation far longer than
+/// its 50 ms budget of JS work gets its answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_time_budget_counts_the_code_not_a_real_generation() {
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(
+        model.is_file(),
+        "{} is missing: run tests/get-models.sh",
+        model.display()
+    );
+    let t = tempfile::tempdir().unwrap();
+    let models = t.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    jan_models::folder::import(&models, &model, Some("smollm2"), true).unwrap();
+    let engine = jan_models::Engine::new(models, Duration::from_secs(600));
+    let dir = assistant(
+        t.path(),
+        "waiter",
+        &[
+            ("assistant.json", r#"{"limits": {"timeout_ms": 50}}"#),
+            (
+                "src/index.js",
+                r#"import { events, models } from "@janhq/core";
+events.on("assistant:waiter", async (e) => {
+  const r = await models[0].chat({ messages: e.messages, max_tokens: 256, ignore_eos: true, temperature: 0 });
+  return String(r.usage.completion_tokens);
+});"#,
+            ),
+        ],
+    );
+    let h = Host::new(Bus::new(), Arc::new(jan_models::Provider(engine)));
+    h.load(&dir).unwrap();
+    let started = Instant::now();
+    let answer = ask(&h, "waiter", "Count to a thousand.").await.unwrap();
+    // 256 tokens were generated while the handler waited, which takes far
+    // longer than the budget (the point of the test, so checked).
+    assert_eq!(answer, "256");
+    assert!(
+        started.elapsed() > Duration::from_millis(100),
+        "{:?}",
+        started.elapsed()
+    );
+}
