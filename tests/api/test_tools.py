@@ -87,6 +87,52 @@ def test_required_and_named_choices_give_calls_that_match_the_schema(client, nam
             jsonschema.validate(args, SCHEMAS[call.function.name][1])
 
 
+FLIGHT = {
+    "type": "object",
+    "properties": {
+        "origin": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "IATA code"},
+        "destination": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "IATA code"},
+        "seats": {"type": "integer", "minimum": 1, "maximum": 9},
+    },
+    "required": ["origin", "destination", "seats"],
+    "additionalProperties": False,
+}
+
+
+def test_strict_tools_under_auto_give_calls_that_match_the_schema(client):
+    # Unconstrained, Qwen2.5-Coder-0.5B answers the first two with a fenced
+    # block holding city names ("NY", "Rome"): text, not a call. A strict
+    # tool makes the call it opens follow the schema (a lazy grammar).
+    strict = {"type": "function", "function": {
+        "name": "book_flight", "description": "Book a flight between two airports",
+        "parameters": FLIGHT, "strict": True}}
+    prompts = [
+        "Book me a flight from Paris to New York for two people.",
+        "I need to fly from Berlin to Rome, just me.",
+        "Get three seats from London to Tokyo",
+    ]
+    for i, prompt in enumerate(prompts):
+        kwargs = dict(model=QWEN, messages=[{"role": "user", "content": prompt}], tools=[strict], temperature=0, max_tokens=80)
+        if i == 0:
+            stream = client.chat.completions.create(stream=True, **kwargs)
+            args, finish = "", None
+            for chunk in stream:
+                for d in chunk.choices[0].delta.tool_calls or []:
+                    args += d.function.arguments or ""
+                finish = chunk.choices[0].finish_reason or finish
+        else:
+            c = client.chat.completions.create(**kwargs).choices[0]
+            finish = c.finish_reason
+            args = c.message.tool_calls[0].function.arguments if c.message.tool_calls else c.message.content
+        assert finish == "tool_calls", (prompt, args)
+        jsonschema.validate(json.loads(args), FLIGHT)
+    # Text answers stay free.
+    c = client.chat.completions.create(
+        model=QWEN, messages=[{"role": "user", "content": "What is 2+2? Answer in words."}],
+        tools=[strict], temperature=0, max_tokens=30).choices[0]
+    assert c.finish_reason == "stop" and "4" in c.message.content, c
+
+
 def test_forced_calls_ignore_stop_strings_and_a_cut_call_is_not_text(client):
     prompt, schema = SCHEMAS["set_thermostat"]
     tools = [tool("set_thermostat", schema)]

@@ -479,6 +479,7 @@ mod tests {
                 name: "get_weather".into(),
                 description: None,
                 parameters: serde_json::json!({"type": "object"}),
+                strict: false,
             }],
         );
         let (rest, content, calls) = s.finish(content, calls);

@@ -28,6 +28,9 @@ pub struct Tool {
     pub description: Option<String>,
     /// JSON schema of the arguments object.
     pub parameters: Value,
+    /// `function.strict`: under `auto`, a call the model starts must
+    /// match `parameters` (a lazy grammar; see [`Spec::grammar`]).
+    pub strict: bool,
 }
 
 /// `tool_choice`.
@@ -202,7 +205,8 @@ impl Spec {
         }
         if spec.grammar().is_some() && spec.reads_calls() {
             for (i, t) in spec.tools.iter().enumerate() {
-                if spec.constrained_tools().iter().any(|c| c.name == t.name) {
+                let enforced = !spec.lazy() || t.strict;
+                if enforced && spec.constrained_tools().iter().any(|c| c.name == t.name) {
                     constrain::check(&TopLevelGrammar::from_json_schema(bounded(&t.parameters)))
                         .map_err(|e| {
                             bad(
@@ -261,52 +265,117 @@ impl Spec {
     /// The grammar generation must follow, if any: a forced call (in the
     /// Hermes format every template here is asked to use), a JSON answer,
     /// or, with `auto` and a JSON format, either of them.
+    ///
+    /// With `auto`, text answers and a `strict` tool, the grammar is lazy
+    /// (llama.cpp's "lazy grammar"): any text that does not contain
+    /// `<tool_call>` is free; once the model writes that tag, what follows
+    /// must be a call to an offered tool whose arguments match its schema
+    /// (strict tools; the others' arguments must be a JSON object), and
+    /// the answer ends after the calls. Calls written in other formats
+    /// (bare JSON, Llama's, Mistral's) are read afterwards as before.
     pub fn grammar(&self) -> Option<TopLevelGrammar> {
         let answer = match &self.format {
             Format::Text => None,
             Format::JsonObject => Some(bounded(&json!({"type": "object"}))),
             Format::JsonSchema { schema } => Some(bounded(schema)),
         };
-        let calls = || {
-            // One rule per tool: its parameters are the root of their own
-            // `%json` (so `#/$defs/…` references resolve in them).
-            let rules: Vec<String> = self
-                .constrained_tools()
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    let head = serde_json::to_string(&format!(
-                        "<tool_call>\n{{\"name\": \"{}\", \"arguments\": ",
-                        t.name
-                    ))
-                    .unwrap_or_default();
-                    format!(
-                        "call{i}: {head} %json {} \"}}\\n</tool_call>\"\n",
-                        bounded(&t.parameters)
-                    )
-                })
-                .collect();
-            let names: Vec<String> = (0..rules.len()).map(|i| format!("call{i}")).collect();
-            let more = if self.parallel {
-                " (\"\\n\" call)*"
-            } else {
-                ""
-            };
-            format!(
-                "calls: call{more}\ncall: {}\n{}",
-                names.join(" | "),
-                rules.concat()
-            )
+        let lazy = self.lazy();
+        // One rule per tool, for what follows `<tool_call>`: its
+        // parameters are the root of their own `%json` (so `#/$defs/…`
+        // references resolve in them).
+        let rules: Vec<String> = self
+            .constrained_tools()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let head = serde_json::to_string(&format!(
+                    "\n{{\"name\": \"{}\", \"arguments\": ",
+                    t.name
+                ))
+                .unwrap_or_default();
+                let args = if lazy && !t.strict {
+                    bounded(&json!({"type": "object"}))
+                } else {
+                    bounded(&t.parameters)
+                };
+                format!("call{i}: {head} %json {args} \"}}\\n</tool_call>\"\n")
+            })
+            .collect();
+        let names: Vec<String> = (0..rules.len()).map(|i| format!("call{i}")).collect();
+        let more = if self.parallel {
+            " (\"\\n<tool_call>\" body)*"
+        } else {
+            ""
         };
+        let body = format!("body: {}\n{}", names.join(" | "), rules.concat());
+        let calls = format!("calls: \"<tool_call>\" body{more}\n{body}");
         let lark = match (self.forces_call(), self.reads_calls(), answer) {
-            (true, _, _) => format!("start: calls\n{}", calls()),
+            // TEXT holds no `<tool_call>`; OPEN is text up to and including
+            // the first one and cannot go on, so the lexer ends it there.
+            _ if lazy => self.lazy_lark(&body, more),
+            (true, _, _) => format!("start: calls\n{calls}"),
             (false, true, Some(schema)) => {
-                format!("start: calls | answer\nanswer: %json {schema}\n{}", calls())
+                format!("start: calls | answer\nanswer: %json {schema}\n{calls}")
             }
             (false, false, Some(schema)) => return Some(TopLevelGrammar::from_json_schema(schema)),
             (false, _, None) => return None,
         };
         Some(TopLevelGrammar::from_lark(lark))
+    }
+
+    /// The lazy grammar's Lark text. A call may open three ways (what
+    /// Qwen-style models write under `auto`): a `<tool_call>` tag, a
+    /// fenced ```json block whose object starts with `"name"`, or an
+    /// answer that is such an object. TEXT holds none of these openers;
+    /// each OPEN token is text up to its opener and cannot go on, so the
+    /// lexer ends it there and the call's rules take over. A tagged call
+    /// ends the answer; text may follow an untagged one (small models
+    /// echo a call, then answer with the tool's result: the parser then
+    /// keeps it all as text, as without the grammar).
+    fn lazy_lark(&self, body: &str, more: &str) -> String {
+        const TAG: &str = "<tool_call>";
+        const FENCE: &str = r#"```(json)?\s*\{\s*"name"\s*:\s*""#;
+        const BARE: &str = r#"\s*\{\s*"name"\s*:\s*""#;
+        let gap = "(WS)?";
+        let object = |close: &str| -> String {
+            let names: Vec<String> = self
+                .constrained_tools()
+                .iter()
+                .map(|t| {
+                    let name = serde_json::to_string(&format!("{}\"", t.name)).unwrap_or_default();
+                    let args = if t.strict {
+                        bounded(&t.parameters)
+                    } else {
+                        bounded(&json!({"type": "object"}))
+                    };
+                    format!(
+                        "({name} {gap} \",\" {gap} \"\\\"arguments\\\"\" {gap} \":\" {gap} %json {args} {gap} \"}}\"{close})"
+                    )
+                })
+                .collect();
+            names.join(" | ")
+        };
+        format!(
+            "start: TEXT | TAG body{more} | FENCE fenced (REST)? | BARE bare (REST)?\n\
+             fenced: {}\n\
+             bare: {}\n\
+             WS: /[ \\t\\n]{{1,16}}/\n\
+             REST: /(?s:.+)/\n\
+             TEXT: /(?s:.*)/ & ~/(?s:.*)({TAG}|{FENCE})(?s:.*)/ & ~/{BARE}(?s:.*)/\n\
+             TAG: /(?s:.*){TAG}/ & ~/(?s:.*)({TAG}|{FENCE})(?s:.+)/ & ~/{BARE}(?s:.*)/\n\
+             FENCE: /(?s:.*){FENCE}/ & ~/(?s:.*)({TAG}|{FENCE})(?s:.+)/ & ~/{BARE}(?s:.*)/\n\
+             BARE: /{BARE}/\n{body}",
+            object(&format!(" {gap} \"```\"")),
+            object(""),
+        )
+    }
+
+    /// Whether the grammar is the lazy one (`auto`, a text answer, and at
+    /// least one `strict` tool).
+    fn lazy(&self) -> bool {
+        self.choice == Choice::Auto
+            && self.format == Format::Text
+            && self.tools.iter().any(|t| t.strict)
     }
 
     /// The tools a grammar may call: the named one, or all offered.
@@ -386,16 +455,21 @@ fn parse_tool(i: usize, t: &Value) -> Result<Tool, BadParam> {
             ));
         }
     };
-    if let Some(s) = f.get("strict").filter(|s| !s.is_null() && !s.is_boolean()) {
-        return Err(bad(
-            format!("tools[{i}].function.strict"),
-            format!("must be a boolean, got {s}"),
-        ));
-    }
+    let strict = match f.get("strict") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(s) => {
+            return Err(bad(
+                format!("tools[{i}].function.strict"),
+                format!("must be a boolean, got {s}"),
+            ));
+        }
+    };
     Ok(Tool {
         name: name.to_string(),
         description,
         parameters,
+        strict,
     })
 }
 
@@ -657,6 +731,7 @@ mod tests {
             name: "get_weather".into(),
             description: None,
             parameters: json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+            strict: false,
         }]
     }
 
@@ -776,6 +851,82 @@ mod tests {
 #[cfg(test)]
 mod grammar_tests {
     use super::*;
+
+    fn strict_weather(strict: bool) -> Value {
+        json!({"type": "function", "function": {"name": "get_weather", "strict": strict,
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"},
+                "unit": {"enum": ["c", "f"]}}, "required": ["city", "unit"]}}})
+    }
+
+    #[test]
+    fn strict_tools_under_auto_get_a_lazy_grammar() {
+        let other = json!({"type": "function", "function": {"name": "note"}});
+        let s = Spec::from_request(&json!({"tools": [strict_weather(true), other]})).unwrap();
+        let g = s
+            .grammar()
+            .expect("a strict tool under auto is constrained");
+        let call = |name: &str, args: &str| {
+            format!("<tool_call>\n{{\"name\": \"{name}\", \"arguments\": {args}}}\n</tool_call>")
+        };
+        // Free text, with or without a call after it.
+        assert!(constrain::accepts(
+            &g,
+            "It is sunny in Oslo, 21 °C. <tool> ok"
+        ));
+        assert!(constrain::accepts(&g, ""));
+        let good = call("get_weather", r#"{"city": "Oslo", "unit": "c"}"#);
+        assert!(constrain::accepts(&g, &good));
+        assert!(constrain::accepts(&g, &format!("Let me check.\n{good}")));
+        // Several calls (parallel_tool_calls defaults to true).
+        let note = call("note", r#"{"anything": [1, 2]}"#);
+        assert!(constrain::accepts(&g, &format!("{good}\n{note}")));
+        // Once the tag is written, the call must match the strict schema.
+        for bad in [
+            call("get_weather", r#"{"city": "Oslo", "unit": "kelvin"}"#),
+            call("get_weather", r#"{"city": "Oslo"}"#),
+            call("get_time", "{}"),
+            "<tool_call> the weather".to_string(),
+            format!("{good} and more text"),
+        ] {
+            assert!(!constrain::accepts(&g, &bad), "accepted {bad}");
+        }
+        // The openers Qwen writes without tags: a fenced block, a bare
+        // object (pretty-printed or not); the strict schema holds there too.
+        let fenced = "Sure.\n```json\n{\n  \"name\": \"get_weather\",\n  \"arguments\": {\n    \"city\": \"Oslo\",\n    \"unit\": \"f\"\n  }\n}\n```";
+        assert!(constrain::accepts(&g, fenced));
+        assert!(!constrain::accepts(&g, &fenced.replace("\"f\"", "\"k\"")));
+        let bare = r#"{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "c"}}"#;
+        assert!(constrain::accepts(&g, bare));
+        assert!(!constrain::accepts(&g, &bare.replace("\"c\"", "3")));
+        assert!(!constrain::accepts(
+            &g,
+            r#"{"name": "get_time", "arguments": {}}"#
+        ));
+        // Other JSON, fenced or not, is still free text.
+        assert!(constrain::accepts(&g, "```json\n{\"city\": \"Oslo\"}\n```"));
+        assert!(constrain::accepts(&g, "[1, 2]"));
+        // A non-strict tool's arguments only have to be an object.
+        assert!(!constrain::accepts(&g, &call("note", "[1]")));
+        // Without a strict tool, `auto` stays unconstrained.
+        let s = Spec::from_request(&json!({"tools": [strict_weather(false)]})).unwrap();
+        assert!(s.grammar().is_none());
+        // One call only when parallel calls are off.
+        let s = Spec::from_request(
+            &json!({"tools": [strict_weather(true)], "parallel_tool_calls": false}),
+        )
+        .unwrap();
+        let g = s.grammar().unwrap();
+        assert!(constrain::accepts(&g, &good));
+        assert!(!constrain::accepts(&g, &format!("{good}\n{good}")));
+    }
+
+    #[test]
+    fn a_strict_schema_the_engine_cannot_enforce_is_refused_under_auto() {
+        let t = json!([{"type": "function", "function": {"name": "f", "strict": true,
+            "parameters": {"type": "object", "if": {}}}}]);
+        let e = Spec::from_request(&json!({"tools": t})).unwrap_err();
+        assert_eq!(e.param, "tools[0].function.parameters");
+    }
 
     #[test]
     fn each_tool_schema_is_its_own_root_so_defs_resolve() {

@@ -85,6 +85,8 @@ pub struct FunctionTool {
     pub description: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub parameters: Option<Value>,
+    /// Default `true` (as OpenAI's Responses): once the model opens a
+    /// call, its arguments follow `parameters` (constrained decoding).
     pub strict: Option<bool>,
 }
 
@@ -286,9 +288,9 @@ impl CreateResponse {
             if let Some(d) = &t.description {
                 function["description"] = d.clone().into();
             }
-            if let Some(s) = t.strict {
-                function["strict"] = s.into();
-            }
+            // Responses functions are strict unless `strict: false` (as
+            // OpenAI's): a call the model opens follows the schema.
+            function["strict"] = t.strict.unwrap_or(true).into();
             Ok(json!({"type": "function", "function": function}))
         }).collect::<ApiResult<_>>()?;
         if !tools.is_empty() {
@@ -358,7 +360,7 @@ impl CreateResponse {
             .map(|t| {
                 json!({
                     "type": "function", "name": t.name, "description": t.description,
-                    "parameters": t.parameters, "strict": t.strict.unwrap_or(false),
+                    "parameters": t.parameters, "strict": t.strict.unwrap_or(true),
                 })
             })
             .collect();
