@@ -92,6 +92,23 @@ def server(data_dir):
     s.stop()
 
 
+def conforms(client, name, payload):
+    """Validates `payload` (an SDK object or a dict) against the component
+    schema `name` of the server's own /openapi.json: what the document
+    describes is what the server sends."""
+    import json
+
+    import jsonschema
+
+    base = str(client.base_url).rstrip("/").removesuffix("/v1")
+    with urllib.request.urlopen(f"{base}/openapi.json", timeout=10) as r:
+        doc = json.load(r)
+    if hasattr(payload, "model_dump"):
+        payload = payload.model_dump(mode="json", exclude_unset=True)
+    schema = dict(doc, **{"$ref": f"#/components/schemas/{name}"})
+    jsonschema.Draft202012Validator(schema).validate(payload)
+
+
 @pytest.fixture()
 def client(server):
     from openai import OpenAI

@@ -7,7 +7,7 @@ import openai
 import pydantic
 import pytest
 
-from conftest import MODEL, QWEN, install_assistant
+from conftest import MODEL, QWEN, conforms, install_assistant
 
 WEATHER = {
     "type": "function",
@@ -317,6 +317,7 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
     thread = client.beta.threads.create(messages=[{"role": "user", "content": "What is the weather in Paris?"}])
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a.id, poll_interval_ms=100)
     assert run.status == "requires_action", run.last_error
+    conforms(client, "Run", run)
     call = run.required_action.submit_tool_outputs.tool_calls[0]
     assert call.function.name == "get_weather" and json.loads(call.function.arguments)["city"] == "Paris"
     with pytest.raises(openai.BadRequestError):
@@ -329,6 +330,10 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
     steps = client.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data
     assert [s.type for s in steps] == ["tool_calls", "message_creation"]
     assert steps[0].step_details.tool_calls[0].function.output == '{"temperature_c": 14, "sky": "rain"}'
+    # /openapi.json describes the run and its steps as they are sent.
+    conforms(client, "Run", run)
+    for step in steps:
+        conforms(client, "RunStep", step)
     reply = client.beta.threads.messages.list(thread.id, order="desc").data[0]
     assert reply.role == "assistant" and "14" in reply.content[0].text.value
 
@@ -359,6 +364,19 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
         assert s.current_run.status == "completed"
     with pytest.raises(openai.BadRequestError):
         client.beta.threads.runs.create(thread_id=thread.id, assistant_id=a.id, tool_choice={"type": "function", "function": {"name": "nope"}})
+    # Run bodies are typed: a field that is not a run's is refused by name,
+    # also before create-thread-and-run makes its thread.
+    for extra, param in (({"colour": "red"}, "colour"), ({"truncation_strategy": {"type": "auto", "n": 1}}, "truncation_strategy.n"),
+                         ({"temperature": "hot"}, "temperature"), ({"reasoning_effort": "low"}, "reasoning_effort")):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.beta.threads.runs.create(thread_id=thread.id, assistant_id=a.id, extra_body=extra)
+        assert e.value.body["param"] == param, e.value.body
+    with pytest.raises(openai.BadRequestError) as e:
+        client.beta.threads.create_and_run(assistant_id=a.id, thread={"messages": [{"role": "user", "content": "hi"}]}, extra_body={"colour": "red"})
+    assert e.value.body["param"] == "colour"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.beta.threads.runs.submit_tool_outputs(thread_id=thread.id, run_id=waiting.id, tool_outputs=[{"tool_call_id": "x", "output": 3}])
+    assert e.value.body["param"] == "tool_outputs[0].output", e.value.body
 
 
 def tools_assistant(data_dir):

@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use jan_assistant::DataDir;
 use jan_events::Bus;
-use jan_host::{Ask, Host, Reply};
+use jan_host::{Ask, Host, TurnEvent};
 use jan_models::{Engine, Provider};
 use serde_json::json;
 
@@ -435,34 +435,27 @@ async fn turn(
         };
         let Some(piece) = piece else { break };
         match piece {
-            Reply::Meta(_) => {}
             // The assistant's own tools ran: show what, on stderr.
-            Reply::ToolsRan(calls) => {
-                for c in calls {
+            TurnEvent::ToolsRan(runs) => {
+                for r in runs {
                     eprintln!(
                         "[tool {}({}) -> {}]",
-                        c["function"]["name"].as_str().unwrap_or("?"),
-                        c["function"]["arguments"].as_str().unwrap_or(""),
-                        c["function"]["output"].as_str().unwrap_or("")
+                        r.call.name, r.call.arguments, r.output
                     );
                 }
             }
             // The terminal has no functions to run: show what was asked.
-            Reply::ToolCalls(calls) => {
+            TurnEvent::ToolCalls(calls) => {
                 for c in calls {
-                    eprintln!(
-                        "[tool call {}({})]",
-                        c["function"]["name"].as_str().unwrap_or("?"),
-                        c["function"]["arguments"].as_str().unwrap_or("")
-                    );
+                    eprintln!("[tool call {}({})]", c.name, c.arguments);
                 }
             }
-            Reply::Delta(d) => {
+            TurnEvent::Text(d) => {
                 out.write_all(d.as_bytes())?;
                 out.flush()?;
                 printed.push_str(&d);
             }
-            Reply::Done(text) => {
+            TurnEvent::Done(text) => {
                 if printed.is_empty() {
                     out.write_all(text.as_bytes())?;
                     printed = text;
@@ -471,12 +464,16 @@ async fn turn(
                 out.flush()?;
                 return Ok(printed);
             }
-            Reply::Error { message, .. } => {
+            TurnEvent::Error(e) => {
                 if !printed.is_empty() {
                     out.write_all(b"\n")?;
                 }
-                anyhow::bail!(message)
+                anyhow::bail!(e.message)
             }
+            // Usage and timings, and call pieces (calls show whole above).
+            TurnEvent::Finished(_)
+            | TurnEvent::ToolCallStart { .. }
+            | TurnEvent::ToolCallArguments { .. } => {}
         }
     }
     anyhow::bail!("assistant '{id}' stopped without answering")

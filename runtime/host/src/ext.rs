@@ -20,9 +20,9 @@ use tokio::sync::mpsc;
 use crate::loader::{Loader, file_url};
 use crate::models::{AllowedModel, ChatEvent, ModelProvider, apply_overrides};
 use crate::permissions::Permissions;
-use crate::replies::{Replies, Reply};
+use crate::replies::Replies;
 use crate::resolve::Mode;
-use crate::{Ask, WeakHost};
+use crate::{Ask, TurnError, TurnEvent, WeakHost};
 
 /// Everything one isolate's ops need, kept in its `OpState`.
 pub(crate) struct Ctx {
@@ -348,16 +348,26 @@ fn op_jan_reply(
         return;
     }
     let reply = match kind {
-        "delta" => Reply::Delta(value.as_str().unwrap_or_default().to_string()),
-        "done" => Reply::Done(value.as_str().unwrap_or_default().to_string()),
-        "tool_calls" => Reply::ToolCalls(value.as_array().cloned().unwrap_or_default()),
+        "delta" => TurnEvent::Text(value.as_str().unwrap_or_default().to_string()),
+        "done" => TurnEvent::Done(value.as_str().unwrap_or_default().to_string()),
+        "tool_calls" => match jan_turn::calls_from_json(&value) {
+            Ok(calls) => TurnEvent::ToolCalls(calls),
+            Err(message) => {
+                tracing::error!(target: "assistant", assistant = %c.id, "request {id} failed: {message}");
+                TurnEvent::Error(TurnError::new(message))
+            }
+        },
         _ => {
             let message = value["message"].as_str().unwrap_or("error").to_string();
             // deno_core has already source-mapped the stack: TypeScript
             // frames name .ts lines.
             let stack = value["stack"].as_str().unwrap_or_default().to_string();
             tracing::error!(target: "assistant", assistant = %c.id, "request {id} failed: {}", if stack.is_empty() { &message } else { &stack });
-            Reply::Error { message, stack }
+            TurnEvent::Error(TurnError {
+                message,
+                stack,
+                cause: None,
+            })
         }
     };
     c.replies.send(id, reply);

@@ -12,13 +12,12 @@ use std::time::{Duration, Instant};
 use deno_core::{JsRuntime, PollEventLoopOptions, RuntimeOptions, v8};
 use jan_assistant::Assistant;
 use jan_events::{Bus, Grants, Pattern};
-use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 
 use crate::WeakHost;
 use crate::ext::{Ctx, jan_core};
 use crate::loader::{Loader, file_url};
-use crate::models::{AllowedModel, ModelProvider};
+use crate::models::ModelProvider;
 use crate::permissions::Permissions;
 use crate::replies::Replies;
 
@@ -296,7 +295,7 @@ async fn run(
         None => Grants::All,
         Some(list) => Grants::Only(list.iter().map(|p| Pattern::new(p.clone())).collect()),
     };
-    let models = allowed_models(a, s.provider.as_ref());
+    let models = jan_turn::allowed_models(a, s.provider.as_ref());
     let ctx = Ctx {
         max_bytes: (a.heap_mb() as usize).saturating_mul(1 << 20),
         open_requests: Default::default(),
@@ -419,28 +418,4 @@ async fn load_modules(runtime: &mut JsRuntime, a: &Assistant) -> Result<(), Stri
             .map_err(one_line)?;
     }
     Ok(())
-}
-
-/// The descriptors of the models an assistant may use, each with its
-/// parameter overrides from assistant.json.
-pub fn allowed_models(a: &Assistant, provider: &dyn ModelProvider) -> Vec<AllowedModel> {
-    let installed = provider.list();
-    match a.allowed_models() {
-        // All installed: chat models first, so `models[0]` can chat.
-        None => {
-            let (embed, chat): (Vec<Value>, Vec<Value>) = installed
-                .into_iter()
-                .partition(|d| d["type"] == "embedding");
-            chat.into_iter().chain(embed).map(|d| (d, None)).collect()
-        }
-        Some(refs) => refs
-            .iter()
-            .filter_map(|r| {
-                installed
-                    .iter()
-                    .find(|d| d.get("id").and_then(Value::as_str) == Some(r.id()))
-                    .map(|d| (d.clone(), r.parameters().cloned()))
-            })
-            .collect(),
-    }
 }

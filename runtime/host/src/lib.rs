@@ -18,7 +18,6 @@ pub mod permissions;
 mod replies;
 pub mod resolve;
 pub mod tools;
-mod turn;
 mod websocket;
 
 use std::collections::HashMap;
@@ -36,10 +35,12 @@ use tokio::sync::mpsc;
 use isolate::{Isolate, Spawn};
 /// The model side of `@janhq/core`: the provider interface.
 pub use jan_provider as models;
+pub use jan_turn::{
+    Ask, MAX_ROUNDS, MAX_TOOL_OUTPUT, ModelChoiceError, ToolCall, ToolRun, Truncation, TurnError,
+    TurnEvent,
+};
 pub use models::{ModelProvider, NO_MODEL_HELP, NoModels};
 use replies::Replies;
-pub use replies::Reply;
-pub use turn::{MAX_ROUNDS, MAX_TOOL_OUTPUT};
 
 /// The most an answer's text may hold (bytes): a run whose reply grows past
 /// it fails, and nothing that large is stored.
@@ -54,14 +55,10 @@ pub enum HostError {
     Load(#[from] LoadError),
     #[error("assistant '{id}' failed to start: {message}")]
     Start { id: String, message: String },
-    #[error("assistant '{0}' has no model to answer with: {NO_MODEL_HELP}")]
-    NoModel(String),
-    #[error("model '{model}' is not available to assistant '{id}'; it may use: {available}")]
-    UnknownModel {
-        id: String,
-        model: String,
-        available: String,
-    },
+    /// No model can answer (none installed, none allowed, or the one
+    /// asked for is not allowed).
+    #[error(transparent)]
+    Model(#[from] ModelChoiceError),
     #[error("cannot start a thread for assistant '{0}': {1}")]
     Thread(String, std::io::Error),
     #[error("assistant '{0}' is overloaded: its queue of events is full; try again later")]
@@ -86,77 +83,21 @@ fn wall_limit(budget: Duration) -> Duration {
 /// anyone up.
 const STARTUP_GRACE: Duration = Duration::from_secs(3);
 
-/// A user turn for an assistant.
-#[derive(Debug, Clone, Default)]
-pub struct Ask {
-    pub thread_id: Option<String>,
-    /// OpenAI-style messages, `{ role, content }`, content a string.
-    pub messages: Vec<Value>,
-    /// Replaces the assistant's instructions for this request.
-    pub instructions: Option<String>,
-    pub model: Option<String>,
-    /// Sampling parameters for the default answer (`temperature`, `top_p`,
-    /// `max_tokens`…); they win over the assistant's and the model's.
-    pub parameters: serde_json::Map<String, Value>,
-    /// The tools the caller offers (OpenAI's `tools`); a handler may answer
-    /// with `tool_calls` for them.
-    pub tools: Vec<Value>,
-    /// How many events led to this request (another assistant's
-    /// `events.request`); bounded by [`jan_events::MAX_HOPS`].
-    pub hops: u32,
-}
-
-impl Ask {
-    /// The payload of `events.request`: a string (one user message) or
-    /// `{ messages, model?, instructions? }`.
-    pub fn from_request_payload(payload: Value) -> Result<Ask, String> {
-        match payload {
-            Value::String(text) => Ok(Ask {
-                messages: vec![json!({"role": "user", "content": text})],
-                ..Ask::default()
-            }),
-            Value::Object(mut o) => {
-                let messages = match o.remove("messages") {
-                    Some(Value::Array(m)) => m,
-                    _ => {
-                        return Err(
-                            "events.request: the payload must be a string or { messages: [...] }"
-                                .into(),
-                        );
-                    }
-                };
-                let text = |o: &mut serde_json::Map<String, Value>, k: &str| match o.remove(k) {
-                    Some(Value::String(s)) => Ok(Some(s)),
-                    None | Some(Value::Null) => Ok(None),
-                    Some(_) => Err(format!("events.request: `{k}` must be a string")),
-                };
-                let model = text(&mut o, "model")?;
-                let instructions = text(&mut o, "instructions")?;
-                if let Some(k) = o.keys().next() {
-                    return Err(format!(
-                        "events.request: unknown field `{k}` (expected messages, model, instructions)"
-                    ));
-                }
-                Ok(Ask {
-                    messages,
-                    model,
-                    instructions,
-                    ..Ask::default()
-                })
-            }
-            _ => Err("events.request: the payload must be a string or { messages: [...] }".into()),
-        }
-    }
-}
-
 /// The answer to one request, as it arrives.
 pub struct Answer {
-    rx: mpsc::UnboundedReceiver<Reply>,
+    rx: mpsc::UnboundedReceiver<TurnEvent>,
+}
+
+impl From<mpsc::UnboundedReceiver<TurnEvent>> for Answer {
+    /// A turn's events as an answer (a turn without an assistant).
+    fn from(rx: mpsc::UnboundedReceiver<TurnEvent>) -> Answer {
+        Answer { rx }
+    }
 }
 
 impl Answer {
     /// The next piece; `None` after `Done` or `Error`.
-    pub async fn next(&mut self) -> Option<Reply> {
+    pub async fn next(&mut self) -> Option<TurnEvent> {
         self.rx.recv().await
     }
 
@@ -165,10 +106,10 @@ impl Answer {
         let mut streamed = String::new();
         while let Some(r) = self.next().await {
             match r {
-                Reply::Delta(d) => streamed.push_str(&d),
-                Reply::Meta(_) | Reply::ToolCalls(_) | Reply::ToolsRan(_) => {}
-                Reply::Done(t) => return Ok(if t.is_empty() { streamed } else { t }),
-                Reply::Error { message, .. } => return Err(message),
+                TurnEvent::Text(d) => streamed.push_str(&d),
+                TurnEvent::Done(t) => return Ok(if t.is_empty() { streamed } else { t }),
+                TurnEvent::Error(e) => return Err(e.message),
+                _ => {}
             }
         }
         Err("the assistant stopped without answering".into())
@@ -459,10 +400,6 @@ impl Host {
                 message,
             });
         }
-        let instructions = ask
-            .instructions
-            .clone()
-            .or_else(|| assistant.manifest.instructions.clone());
         let topic = assistant.topic();
         if let (Some(generation), Some(clock), true) =
             (generation, clock, self.inner.bus.has_subscriber(id, &topic))
@@ -476,8 +413,8 @@ impl Host {
                     "id": req_id,
                     "type": "message",
                     "thread_id": ask.thread_id,
-                    "messages": ask.messages,
-                    "instructions": instructions,
+                    "messages": ask.conversation(),
+                    "instructions": ask.instructions_for(&assistant),
                     "model": ask.model,
                     "tools": ask.tools,
                 }),
@@ -490,7 +427,7 @@ impl Host {
             }
             return Ok(self.watch(id, generation, clock, req_id, rx, budget));
         }
-        self.default_answer(&assistant, ask, instructions)
+        self.default_answer(&assistant, ask)
     }
 
     /// Waits until every other isolate started in the last
@@ -525,7 +462,7 @@ impl Host {
         generation: u64,
         clock: isolate::CpuClock,
         req_id: String,
-        mut rx: mpsc::UnboundedReceiver<Reply>,
+        mut rx: mpsc::UnboundedReceiver<TurnEvent>,
         budget: Duration,
     ) -> Answer {
         let (tx, out) = mpsc::unbounded_channel();
@@ -540,7 +477,7 @@ impl Host {
                 tokio::select! {
                     r = rx.recv() => {
                         let Some(r) = r else { break };
-                        let last = matches!(r, Reply::Done(_) | Reply::Error { .. });
+                        let last = matches!(r, TurnEvent::Done(_) | TurnEvent::Error(_));
                         let _ = tx.send(r);
                         if last { break }
                     }
@@ -565,7 +502,7 @@ impl Host {
                         if over_budget {
                             host.restart(&id, generation, &message);
                         }
-                        let _ = tx.send(Reply::Error { message, stack: String::new() });
+                        let _ = tx.send(TurnEvent::Error(TurnError::new(message)));
                         break;
                     }
                 }
@@ -608,7 +545,7 @@ impl Host {
     pub(crate) async fn call_tool(
         &self,
         id: &str,
-        call: &Value,
+        call: &ToolCall,
         thread_id: Option<&str>,
         hops: u32,
     ) -> String {
@@ -632,8 +569,8 @@ impl Host {
         let event = jan_events::Event {
             topic: assistant.topic(),
             payload: json!({
-                "id": req_id, "type": "tool_call", "call_id": call["id"],
-                "name": call["function"]["name"], "arguments": call["function"]["arguments"],
+                "id": req_id, "type": "tool_call", "call_id": call.id,
+                "name": call.name, "arguments": call.arguments,
                 "thread_id": thread_id,
             }),
             source: "host".into(),
@@ -650,63 +587,26 @@ impl Host {
         answer.text().await.unwrap_or_else(failed)
     }
 
-    /// The answer of an assistant without a handler: its first allowed
-    /// model, with its instructions as the system message.
-    fn default_answer(
-        &self,
-        assistant: &Assistant,
-        ask: Ask,
-        instructions: Option<String>,
-    ) -> Result<Answer, HostError> {
-        let allowed = isolate::allowed_models(assistant, self.inner.provider.as_ref());
-        let is_chat = |d: &Value| d["type"] != "embedding";
-        let chosen = match &ask.model {
-            Some(m) => allowed
-                .iter()
-                .find(|(d, _)| d.get("id").and_then(Value::as_str) == Some(m.as_str())),
-            None => allowed.iter().find(|(d, _)| is_chat(d)),
-        };
-        let Some((descriptor, overrides)) = chosen else {
-            let chat: Vec<&str> = allowed
-                .iter()
-                .filter(|(d, _)| is_chat(d))
-                .filter_map(|(d, _)| d["id"].as_str())
-                .collect();
-            return Err(match (&ask.model, chat.is_empty()) {
-                (Some(model), false) => HostError::UnknownModel {
-                    id: assistant.id.clone(),
-                    model: model.clone(),
-                    available: chat.join(", "),
-                },
-                _ => HostError::NoModel(assistant.id.clone()),
-            });
-        };
-        let mut messages = Vec::new();
-        if let Some(i) = instructions.filter(|i| !i.is_empty()) {
-            messages.push(json!({"role": "system", "content": i}));
-        }
-        messages.extend(ask.messages.clone());
-        let mut request =
-            json!({ "model": descriptor["id"], "messages": messages, "stream": true });
-        for (k, v) in ask.parameters.iter().filter(|(_, v)| !v.is_null()) {
-            request[k] = v.clone();
-        }
+    /// The answer of an assistant without a handler: a turn on its model
+    /// (see [`jan_turn::choose_model`]), with its instructions as the
+    /// system message, the caller's tools and its registered ones offered,
+    /// and its registered tools run inside the turn.
+    fn default_answer(&self, assistant: &Assistant, ask: Ask) -> Result<Answer, HostError> {
+        let provider = self.inner.provider.clone();
+        let model = jan_turn::choose_model(assistant, provider.as_ref(), ask.model.as_deref())?;
         let registered = self.registered(&assistant.id);
         let offered = tools::offered(&ask.tools, &registered.list());
-        if !offered.is_empty() {
-            request["tools"] = Value::Array(offered);
-        }
-        let request = models::apply_overrides(request, overrides.as_ref());
-        let (tx, out) = mpsc::unbounded_channel();
-        let turn = turn::Turn {
+        let request = jan_turn::chat_request(assistant, &ask, &model, offered);
+        let runner = tools::Runner {
             host: self.clone(),
             assistant: assistant.id.clone(),
             registered,
             thread_id: ask.thread_id.clone(),
             hops: ask.hops,
         };
-        tokio::spawn(turn.run(request, tx));
-        Ok(Answer { rx: out })
+        Ok(Answer {
+            rx: jan_turn::start(provider, request, runner),
+        })
     }
 }
 

@@ -1,38 +1,18 @@
 //! Where answers to requests go: the host registers a channel per request,
-//! the assistant's isolate sends into it through `op_jan_reply`.
+//! the assistant's isolate sends into it through `op_jan_reply` (the same
+//! [`TurnEvent`]s the default answer's turn loop sends).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
-/// One piece of an answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    /// A streamed piece of text.
-    Delta(String),
-    /// The model's last answer of the turn (finish reason, timings), with
-    /// the usage of all the turn's rounds; sent before `Done` by the
-    /// default answer.
-    Meta(jan_provider::Completion),
-    /// The assistant asks the caller to run functions (OpenAI's
-    /// `tool_calls`: `{id, type: "function", function: {name, arguments}}`,
-    /// `arguments` a JSON string), sent before `Done`.
-    ToolCalls(Vec<serde_json::Value>),
-    /// Calls to the assistant's registered tools that the host ran in the
-    /// turn loop, each with `function.output` filled in (one model round).
-    ToolsRan(Vec<serde_json::Value>),
-    /// The whole text; the last message of a successful answer.
-    Done(String),
-    /// The request failed; the last message. `stack` is the JS stack trace,
-    /// source-mapped to TypeScript lines.
-    Error { message: String, stack: String },
-}
+use jan_turn::{TurnError, TurnEvent};
 
 struct Pending {
     owner: String,
     generation: u64,
-    tx: mpsc::UnboundedSender<Reply>,
+    tx: mpsc::UnboundedSender<TurnEvent>,
 }
 
 #[derive(Clone, Default)]
@@ -48,7 +28,7 @@ impl Replies {
         id: &str,
         owner: &str,
         generation: u64,
-    ) -> mpsc::UnboundedReceiver<Reply> {
+    ) -> mpsc::UnboundedReceiver<TurnEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.lock().insert(
             id.to_string(),
@@ -63,9 +43,9 @@ impl Replies {
 
     /// Delivers a piece; a final piece closes the request. Answers to
     /// unknown (finished, timed out) requests are dropped.
-    pub fn send(&self, id: &str, reply: Reply) {
+    pub fn send(&self, id: &str, reply: TurnEvent) {
         let mut map = self.lock();
-        let last = matches!(reply, Reply::Done(_) | Reply::Error { .. });
+        let last = matches!(reply, TurnEvent::Done(_) | TurnEvent::Error(_));
         if let Some(p) = map.get(id) {
             let _ = p.tx.send(reply);
         }
@@ -79,10 +59,7 @@ impl Replies {
         let mut map = self.lock();
         map.retain(|_, p| {
             if p.owner == owner && p.generation == generation {
-                let _ = p.tx.send(Reply::Error {
-                    message: message.to_string(),
-                    stack: String::new(),
-                });
+                let _ = p.tx.send(TurnEvent::Error(TurnError::new(message)));
                 false
             } else {
                 true

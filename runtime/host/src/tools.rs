@@ -79,3 +79,29 @@ pub fn offered(caller: &[Value], registered: &[Value]) -> Vec<Value> {
     out.extend(registered.iter().cloned());
     out
 }
+
+/// Runs an assistant's registered tools inside its turns (through its
+/// isolate's own queue, under its time budget; never over the bus).
+pub(crate) struct Runner {
+    pub host: crate::Host,
+    pub assistant: String,
+    pub registered: Registered,
+    pub thread_id: Option<String>,
+    pub hops: u32,
+}
+
+impl jan_turn::ToolRunner for Runner {
+    fn runs(&self, name: &str) -> bool {
+        self.registered.has(name)
+    }
+
+    fn run(&self, call: jan_turn::ToolCall) -> jan_turn::BoxFuture<String> {
+        let (host, id, thread, hops) = (
+            self.host.clone(),
+            self.assistant.clone(),
+            self.thread_id.clone(),
+            self.hops,
+        );
+        Box::pin(async move { host.call_tool(&id, &call, thread.as_deref(), hops).await })
+    }
+}

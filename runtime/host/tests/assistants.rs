@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::{ask, assistant, host, user};
 use jan_events::Pattern;
-use jan_host::Reply;
+use jan_host::TurnEvent;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,10 +118,10 @@ events.on("assistant:streamer", (e: { messages: { content: string }[] }) =>
     assert_eq!(
         pieces,
         vec![
-            Reply::Delta("1 ".into()),
-            Reply::Delta("2 ".into()),
-            Reply::Delta("3 ".into()),
-            Reply::Done("1 2 3 ".into()),
+            TurnEvent::Text("1 ".into()),
+            TurnEvent::Text("2 ".into()),
+            TurnEvent::Text("3 ".into()),
+            TurnEvent::Done("1 2 3 ".into()),
         ]
     );
     let mut a = h.ask("streamer", user("model")).await.unwrap();
@@ -129,10 +129,10 @@ events.on("assistant:streamer", (e: { messages: { content: string }[] }) =>
     let mut done = String::new();
     while let Some(r) = a.next().await {
         match r {
-            Reply::Delta(_) => deltas += 1,
-            Reply::Meta(_) | Reply::ToolCalls(_) | Reply::ToolsRan(_) => {}
-            Reply::Done(t) => done = t,
-            Reply::Error { message, .. } => panic!("{message}"),
+            TurnEvent::Text(_) => deltas += 1,
+            TurnEvent::Done(t) => done = t,
+            TurnEvent::Error(e) => panic!("{e}"),
+            _ => {}
         }
     }
     assert!(deltas > 1);
@@ -231,7 +231,7 @@ events.on(\"assistant:thrower\", (e: Turn) => {\n  if (e.messages[0].content ===
     let h = host();
     h.load(&dir).unwrap();
     let mut a = h.ask("thrower", user("boom")).await.unwrap();
-    let Some(Reply::Error { message, stack }) = a.next().await else {
+    let Some(TurnEvent::Error(jan_host::TurnError { message, stack, .. })) = a.next().await else {
         panic!("expected an error")
     };
     assert_eq!(message, "bad input: boom");
@@ -531,15 +531,15 @@ tools.register("ping", { parameters: { type: "object", properties: { n: { type: 
     let mut outputs = Vec::new();
     let error = loop {
         match answer.next().await.unwrap() {
-            Reply::ToolsRan(ran) => outputs.push(ran[0]["function"]["output"].clone()),
-            Reply::Error { message, .. } => break message,
-            Reply::Done(t) => panic!("answered {t:?}"),
+            TurnEvent::ToolsRan(ran) => outputs.push(ran[0].output.clone()),
+            TurnEvent::Error(e) => break e.message,
+            TurnEvent::Done(t) => panic!("answered {t:?}"),
             _ => {}
         }
     };
     assert!(error.contains("called tools 8 times"), "{error}");
     assert_eq!(outputs.len(), 8);
-    assert_eq!(outputs[7], json!("{\"calls\":8}"));
+    assert_eq!(outputs[7], "{\"calls\":8}");
     // The calls went to the isolate directly: nothing about them is on
     // the bus for others to see.
     while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(200), watcher.recv()).await {

@@ -8,7 +8,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use jan_host::models::{BadParam, ChatEvent, ContextOverflow, ModelNotFound};
+use jan_host::TurnEvent;
+use jan_host::models::{BadParam, Completion, ContextOverflow, ModelNotFound};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -75,22 +76,39 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
     // Checked up front, so a stream never starts with a bad request.
     crate::check_request(&s, Value::Object(body.clone())).await?;
     let (stream, include_usage) = (req.streams(), req.include_usage());
-    let chat = s.models().chat(Value::Object(body));
+    // A turn without tools of its own: every call goes back to the client.
+    let turn = jan_turn::start(s.models().clone(), Value::Object(body), jan_turn::NoTools);
     if !stream {
-        let done = chat.completion().await.map_err(engine_error)?;
+        let done = completion(turn).await?;
         return Ok(Json(done.to_chat_completion()).into_response());
     }
     let (events, rx) = mpsc::unbounded_channel::<Result<Event, Infallible>>();
-    tokio::spawn(stream_chunks(chat, model, include_usage, events));
+    tokio::spawn(stream_chunks(turn, model, include_usage, events));
     Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response())
 }
 
-/// Renders a chat's events as `chat.completion.chunk`s: a role chunk, text
+/// Waits for a turn's last completion.
+async fn completion(mut turn: Turn) -> ApiResult<Completion> {
+    let mut done = None;
+    while let Some(event) = turn.recv().await {
+        match event {
+            TurnEvent::Finished(c) => done = Some(c),
+            TurnEvent::Error(e) => return Err(engine_error(e.to_anyhow())),
+            TurnEvent::Done(_) => break,
+            _ => {}
+        }
+    }
+    done.ok_or_else(|| ApiError::internal("the model engine stopped without an answer"))
+}
+
+type Turn = mpsc::UnboundedReceiver<TurnEvent>;
+
+/// Renders a turn's events as `chat.completion.chunk`s: a role chunk, text
 /// and tool-call deltas as they come, logprobs, the finish reason (with
 /// `timings`), usage when asked, then `[DONE]`. Stops generating when the
 /// client goes away.
 async fn stream_chunks(
-    mut chat: jan_host::models::ChatStream,
+    mut turn: Turn,
     model: String,
     include_usage: bool,
     events: mpsc::UnboundedSender<Result<Event, Infallible>>,
@@ -117,20 +135,20 @@ async fn stream_chunks(
     }
     loop {
         let event = tokio::select! {
-            e = chat.next() => e,
+            e = turn.recv() => e,
             // The client went away while nothing was sent (a call or JSON
-            // held back until complete): dropping `chat` stops generating.
+            // held back until complete): dropping the turn stops it.
             _ = events.closed() => return,
         };
         let delta = match event {
-            Some(Ok(ChatEvent::Text(d))) => json!({"content": d}),
-            Some(Ok(ChatEvent::ToolCallStart { index, id, name })) => {
+            Some(TurnEvent::Text(d)) => json!({"content": d}),
+            Some(TurnEvent::ToolCallStart { index, id, name }) => {
                 json!({"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]})
             }
-            Some(Ok(ChatEvent::ToolCallArguments { index, delta })) => {
+            Some(TurnEvent::ToolCallArguments { index, delta }) => {
                 json!({"tool_calls": [{"index": index, "function": {"arguments": delta}}]})
             }
-            Some(Ok(ChatEvent::Done(done))) => {
+            Some(TurnEvent::Finished(done)) => {
                 // Logprobs come whole, in one chunk before the last.
                 if done.logprobs.is_some() {
                     let mut c = chunk(json!({}), Value::Null);
@@ -150,16 +168,18 @@ async fn stream_chunks(
                 }
                 break;
             }
-            Some(Err(e)) => {
-                send(engine_error(e).body());
+            Some(TurnEvent::Error(e)) => {
+                send(engine_error(e.to_anyhow()).body());
                 break;
             }
+            // The calls were streamed piece by piece already.
+            Some(TurnEvent::ToolCalls(_) | TurnEvent::ToolsRan(_) | TurnEvent::Done(_)) => continue,
             None => {
                 send(ApiError::internal("the model engine stopped without an answer").body());
                 break;
             }
         };
-        // The client went away: dropping `chat` cancels generation.
+        // The client went away: dropping the turn cancels generation.
         if !send(chunk(delta, Value::Null)) {
             return;
         }

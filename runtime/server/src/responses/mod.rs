@@ -1,7 +1,7 @@
 //! The Responses API: `/v1/responses` (plain, `stream: true`,
 //! `background: true`), retrieve, delete, cancel and input items.
 //!
-//! A response is one model turn over the provider's typed chat events,
+//! A response is one turn (jan-turn's engine, or an assistant's answer)
 //! rendered as Responses items and streaming events (the renderer is
 //! [`Render`]). Stored responses live beside the threads (see jan-store);
 //! `previous_response_id` continues from a stored one's context and output.
@@ -14,8 +14,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use jan_host::models::{ChatEvent, ChatStream, Completion, Finish, ToolCall};
-use jan_host::{Ask, Reply};
+use jan_host::models::{ChatEvent, ChatStream, Completion, Finish};
+use jan_host::{Answer, Ask, TurnEvent};
 use jan_store::{new_id, now};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
@@ -284,8 +284,25 @@ impl Job {
         self.save(&response);
         r.whole("response.in_progress", &response);
         let mut chat: ChatStream = match &self.source {
-            Source::Model(request) => self.s.models().chat(request.clone()),
-            Source::Assistant(id, ask) => assistant_stream(&self.s, id, ask.clone()),
+            Source::Model(request) => {
+                let turn =
+                    jan_turn::start(self.s.models().clone(), request.clone(), jan_turn::NoTools);
+                let model = request["model"].as_str().unwrap_or_default().to_string();
+                turn_stream(async move { Ok(Answer::from(turn)) }, model, true)
+            }
+            Source::Assistant(id, ask) => {
+                let (host, id, ask) = (self.s.host.clone(), id.clone(), ask.clone());
+                let model = ask.model.clone().unwrap_or_default();
+                turn_stream(
+                    async move {
+                        host.ask(&id, ask)
+                            .await
+                            .map_err(|e| anyhow::anyhow!(e.to_string()))
+                    },
+                    model,
+                    false,
+                )
+            }
         };
         // Err(None): cancelled, or the client of a plain stream went away.
         let outcome: Result<Completion, Option<ApiError>> = loop {
@@ -399,38 +416,44 @@ impl Job {
     }
 }
 
-/// An assistant's answer as the typed events a model gives: its text as it
-/// comes, the calls it asks the client to run, then the completion (with
-/// the model's usage when its default answer ran). Calls to its own
+/// A turn's events as the typed events a model gives: its text as it
+/// comes, the calls it leaves to the client, then the completion (with the
+/// model's usage when a model answered). With `stream_calls` (a turn
+/// without tools of its own) calls stream piece by piece as the model
+/// writes them; otherwise they arrive whole at the end, as an assistant's
 /// registered tools run inside its turn and are not output items.
-fn assistant_stream(s: &AppState, id: &str, ask: Ask) -> ChatStream {
+fn turn_stream(
+    answer: impl std::future::Future<Output = anyhow::Result<Answer>> + Send + 'static,
+    model: String,
+    stream_calls: bool,
+) -> ChatStream {
     let (tx, stream) = ChatStream::channel();
-    let (host, id, model) = (
-        s.host.clone(),
-        id.to_string(),
-        ask.model.clone().unwrap_or_default(),
-    );
     tokio::spawn(async move {
-        let mut answer = match host.ask(&id, ask).await {
+        let mut answer = match answer.await {
             Ok(a) => a,
-            Err(e) => return tx.fail(anyhow::anyhow!(e.to_string())),
+            Err(e) => return tx.fail(e),
         };
         let (mut streamed, mut calls, mut meta) = (String::new(), Vec::new(), None);
         loop {
-            let reply = tokio::select! {
+            let event = tokio::select! {
                 r = answer.next() => r,
                 // The response was cancelled: dropping `answer` stops it.
                 _ = tx.closed() => return,
             };
-            match reply {
-                Some(Reply::Delta(d)) => {
+            match event {
+                Some(TurnEvent::Text(d)) => {
                     streamed.push_str(&d);
                     tx.send(ChatEvent::Text(d));
                 }
-                Some(Reply::Meta(m)) => meta = Some(m),
-                Some(Reply::ToolCalls(c)) => calls = c,
-                Some(Reply::ToolsRan(_)) => {}
-                Some(Reply::Done(full)) => {
+                Some(TurnEvent::ToolCallStart { index, id, name }) if stream_calls => {
+                    tx.send(ChatEvent::ToolCallStart { index, id, name });
+                }
+                Some(TurnEvent::ToolCallArguments { index, delta }) if stream_calls => {
+                    tx.send(ChatEvent::ToolCallArguments { index, delta });
+                }
+                Some(TurnEvent::Finished(m)) => meta = Some(m),
+                Some(TurnEvent::ToolCalls(c)) => calls = c,
+                Some(TurnEvent::Done(full)) => {
                     let text = if full.is_empty() {
                         streamed.clone()
                     } else {
@@ -441,32 +464,22 @@ fn assistant_stream(s: &AppState, id: &str, ask: Ask) -> ChatStream {
                     }
                     let mut done = meta.take().unwrap_or_else(|| Completion::text(&model, ""));
                     done.content = text;
-                    done.tool_calls = calls
-                        .iter()
-                        .map(|c| ToolCall {
-                            id: c["id"].as_str().unwrap_or_default().to_string(),
-                            name: c["function"]["name"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_string(),
-                            arguments: c["function"]["arguments"]
-                                .as_str()
-                                .unwrap_or("{}")
-                                .to_string(),
-                        })
-                        .collect();
-                    for (index, c) in done.tool_calls.iter().enumerate() {
-                        for e in ChatEvent::whole_call(index, c) {
-                            tx.send(e);
+                    if !stream_calls {
+                        for (index, c) in calls.iter().enumerate() {
+                            for e in ChatEvent::whole_call(index, c) {
+                                tx.send(e);
+                            }
                         }
                     }
+                    done.tool_calls = std::mem::take(&mut calls);
                     if !done.tool_calls.is_empty() && done.finish == Finish::Stop {
                         done.finish = Finish::ToolCalls;
                     }
                     tx.send(ChatEvent::Done(done));
                     return;
                 }
-                Some(Reply::Error { message, .. }) => return tx.fail(anyhow::anyhow!(message)),
+                Some(TurnEvent::Error(e)) => return tx.fail(e.to_anyhow()),
+                Some(_) => {}
                 None => return tx.fail(anyhow::anyhow!("the assistant stopped without answering")),
             }
         }

@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use jan_host::models::{Completion, Finish, Usage};
-use jan_host::{Ask, Reply};
+use jan_host::{Ask, ToolCall, ToolRun, Truncation, TurnEvent};
 use jan_store::{is_terminal, new_id, now};
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, watch};
@@ -23,7 +23,10 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use crate::error::{ApiError, ApiResult};
 use crate::list::{ListParams, Page};
 use crate::threads::{create_thread_from, message_text, metadata, new_message};
-use crate::{AppState, Body, opt_str};
+use crate::{AppState, Body};
+
+mod types;
+pub use types::*;
 
 type Events = Option<mpsc::UnboundedSender<Result<Event, Infallible>>>;
 
@@ -33,26 +36,47 @@ fn send(events: &Events, name: &str, data: &Value) {
     }
 }
 
-fn number(body: &Map<String, Value>, key: &str, lo: f64, hi: f64) -> ApiResult<Option<f64>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .filter(|x| (lo..=hi).contains(x))
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    Some(key),
-                    format!("'{key}' must be a number from {lo} to {hi}"),
-                )
-            }),
+/// A number from `lo` to `hi`, or a 400 naming `key`.
+fn within<T: PartialOrd + std::fmt::Display + Copy>(
+    v: Option<T>,
+    key: &str,
+    lo: T,
+    hi: T,
+) -> ApiResult<Option<T>> {
+    match v {
+        Some(x) if !(lo..=hi).contains(&x) => Err(ApiError::invalid(
+            Some(key),
+            format!("'{key}' must be a number from {lo} to {hi}"),
+        )),
+        v => Ok(v),
     }
 }
 
 /// Starts a run on `thread` from a run-create body.
 async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResult<Response> {
-    let assistant_id = opt_str(&body, "assistant_id")?
-        .ok_or_else(|| ApiError::invalid(Some("assistant_id"), "'assistant_id' is required"))?;
+    let req: RunCreate = crate::typed(&body)?;
+    for (param, set, why) in [
+        (
+            "thread",
+            req.thread.is_some(),
+            "'thread' is only for POST /v1/threads/runs",
+        ),
+        (
+            "reasoning_effort",
+            req.reasoning_effort.is_some(),
+            "'reasoning_effort' is not supported: the local models here do not reason",
+        ),
+        (
+            "tool_resources",
+            req.tool_resources.is_some(),
+            "'tool_resources' is not supported yet (no file search or code interpreter)",
+        ),
+    ] {
+        if set {
+            return Err(ApiError::invalid(Some(param), why));
+        }
+    }
+    let assistant_id = req.assistant_id.clone();
     if s.host.assistant(&assistant_id).is_err() {
         s.host.load_all(&s.data);
     }
@@ -63,15 +87,27 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     // The run's sampling settings, else the assistant's (OpenAI's fields in
     // assistant.json).
     let resolved = assistant.resolved();
-    let temperature = number(&body, "temperature", 0.0, 2.0)?.or(resolved["temperature"].as_f64());
-    let top_p = number(&body, "top_p", 0.0, 1.0)?.or(resolved["top_p"].as_f64());
-    let max_completion = number(&body, "max_completion_tokens", 1.0, 1e9)?;
-    let max_prompt = number(&body, "max_prompt_tokens", 1.0, 1e9)?;
-    let truncation = match body.get("truncation_strategy") {
-        None | Some(Value::Null) => json!({"type": "auto", "last_messages": null}),
-        Some(t) => match (t["type"].as_str(), &t["last_messages"]) {
-            (Some("auto"), _) => json!({"type": "auto", "last_messages": null}),
-            (Some("last_messages"), n) if n.as_u64().is_some_and(|n| n >= 1) => t.clone(),
+    let temperature =
+        within(req.temperature, "temperature", 0.0, 2.0)?.or(resolved["temperature"].as_f64());
+    let top_p = within(req.top_p, "top_p", 0.0, 1.0)?.or(resolved["top_p"].as_f64());
+    let max_completion = within(
+        req.max_completion_tokens,
+        "max_completion_tokens",
+        1,
+        1_000_000_000,
+    )?;
+    let max_prompt = within(req.max_prompt_tokens, "max_prompt_tokens", 1, 1_000_000_000)?;
+    let truncation = match req.truncation_strategy.clone() {
+        None => TruncationStrategy {
+            kind: "auto".into(),
+            last_messages: None,
+        },
+        Some(t) => match (t.kind.as_str(), t.last_messages) {
+            ("auto", _) => TruncationStrategy {
+                kind: "auto".into(),
+                last_messages: None,
+            },
+            ("last_messages", Some(n)) if n >= 1 => t,
             _ => {
                 return Err(ApiError::invalid(
                     Some("truncation_strategy"),
@@ -82,31 +118,31 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     };
     // Tools: the run's own list replaces the assistant's; the choice, the
     // parallel flag and the answer format are checked as chat completions
-    // check them, and reach the model through the default answer.
-    let tools = match body.get("tools") {
-        None | Some(Value::Null) => resolved.get("tools").cloned().unwrap_or(json!([])),
-        Some(t @ Value::Array(_)) => t.clone(),
-        Some(_) => return Err(ApiError::invalid(Some("tools"), "'tools' must be a list")),
+    // check them, and reach the model through the turn.
+    let tools: Vec<Value> = match req.tools.clone() {
+        None => resolved["tools"].as_array().cloned().unwrap_or_default(),
+        Some(t) => t,
     };
-    let tool_choice = body
-        .get("tool_choice")
+    let tool_choice = req
+        .tool_choice
+        .clone()
         .filter(|v| !v.is_null())
-        .cloned()
         .unwrap_or(json!("auto"));
-    let parallel = body
-        .get("parallel_tool_calls")
+    let parallel = req.parallel_tool_calls.unwrap_or(true);
+    let response_format = req
+        .response_format
+        .clone()
         .filter(|v| !v.is_null())
-        .cloned()
-        .unwrap_or(json!(true));
-    let response_format = body
-        .get("response_format")
-        .filter(|v| !v.is_null())
-        .or_else(|| resolved.get("response_format").filter(|v| !v.is_null()))
-        .cloned()
+        .or_else(|| {
+            resolved
+                .get("response_format")
+                .filter(|v| !v.is_null())
+                .cloned()
+        })
         .unwrap_or(json!("auto"));
     let registered = s.host.registered_tools(&assistant.id).await;
     let mut check = json!({
-        "tools": jan_host::tools::offered(tools.as_array().map(Vec::as_slice).unwrap_or_default(), &registered),
+        "tools": jan_host::tools::offered(&tools, &registered),
         "tool_choice": tool_choice, "parallel_tool_calls": parallel,
     });
     if response_format != "auto" {
@@ -114,34 +150,29 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     }
     crate::check_request(&s, check).await?;
     let meta = metadata(&body)?.unwrap_or(json!({}));
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let model = assistant_model(&s, &assistant, opt_str(&body, "model")?);
-    let mut instructions = opt_str(&body, "instructions")?
+    let stream = req.stream.unwrap_or(false);
+    let model = assistant_model(&s, &assistant, req.model.clone());
+    let mut instructions = req
+        .instructions
+        .clone()
         .or_else(|| resolved["instructions"].as_str().map(String::from))
         .unwrap_or_default();
-    if let Some(extra) = opt_str(&body, "additional_instructions")? {
+    if let Some(extra) = &req.additional_instructions {
         if !instructions.is_empty() {
             instructions.push('\n');
         }
-        instructions.push_str(&extra);
+        instructions.push_str(extra);
     }
-    let additional = match body.get("additional_messages") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let m = m.as_object().cloned().unwrap_or_default();
-                new_message(&thread, &m, &format!("additional_messages[{i}]."))
-            })
-            .collect::<ApiResult<Vec<_>>>()?,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                Some("additional_messages"),
-                "must be a list",
-            ));
-        }
-    };
+    let additional = req
+        .additional_messages
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, m)| {
+            let m = m.as_object().cloned().unwrap_or_default();
+            new_message(&thread, &m, &format!("additional_messages[{i}]."))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     let run = s.store.with_lock(&thread, || -> ApiResult<Value> {
         s.store.thread(&thread)?;
         if let Some(active) = s
@@ -161,20 +192,36 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
         for m in &additional {
             s.store.put_message(&thread, m)?;
         }
-        let run = json!({
-            "id": new_id("run"), "object": "thread.run", "created_at": now(),
-            "thread_id": thread, "assistant_id": assistant.id, "status": "queued",
-            "required_action": null, "last_error": null, "expires_at": null,
-            "started_at": null, "cancelled_at": null, "failed_at": null, "completed_at": null,
-            "incomplete_details": null, "model": model, "instructions": instructions,
-            "tools": tools,
-            "metadata": meta, "usage": null,
-            "temperature": temperature, "top_p": top_p,
-            "max_prompt_tokens": max_prompt.map(|x| x as u64),
-            "max_completion_tokens": max_completion.map(|x| x as u64),
-            "truncation_strategy": truncation, "response_format": response_format,
-            "tool_choice": tool_choice, "parallel_tool_calls": parallel,
-        });
+        let run = Run {
+            id: new_id("run"),
+            object: "thread.run".into(),
+            created_at: now(),
+            thread_id: thread.clone(),
+            assistant_id: assistant.id.clone(),
+            status: "queued".into(),
+            required_action: None,
+            last_error: None,
+            expires_at: None,
+            started_at: None,
+            cancelled_at: None,
+            failed_at: None,
+            completed_at: None,
+            incomplete_details: None,
+            model: model.clone(),
+            instructions: instructions.clone(),
+            tools: tools.clone(),
+            metadata: meta.clone(),
+            usage: None,
+            temperature,
+            top_p,
+            max_prompt_tokens: max_prompt,
+            max_completion_tokens: max_completion,
+            truncation_strategy: truncation.clone(),
+            response_format: response_format.clone(),
+            tool_choice: tool_choice.clone(),
+            parallel_tool_calls: parallel,
+        };
+        let run = serde_json::to_value(&run).map_err(|e| ApiError::internal(e.to_string()))?;
         s.store.put_run(&thread, &run)?;
         Ok(run)
     })?;
@@ -193,30 +240,18 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
     Ok(Json(run).into_response())
 }
 
-/// The model a turn of `assistant` runs on: the one asked for, else the
-/// assistant's (`model`, then its first allowed model), else the first
-/// installed chat model.
+/// The model a turn of `assistant` runs on ([`jan_turn::choose_model`]'s
+/// rule); a model it may not use stays as asked, and the run fails with
+/// the reason when it starts.
 pub(crate) fn assistant_model(
     s: &AppState,
     assistant: &jan_assistant::Assistant,
     asked: Option<String>,
 ) -> String {
-    asked
-        .or_else(|| assistant.resolved()["model"].as_str().map(String::from))
-        .or_else(|| {
-            assistant
-                .allowed_models()
-                .and_then(|m| m.first())
-                .map(|m| m.id().to_string())
-        })
-        .or_else(|| {
-            s.models()
-                .list()
-                .into_iter()
-                .find(|m| m["type"] != "embedding")
-                .and_then(|m| m["id"].as_str().map(String::from))
-        })
-        .unwrap_or_default()
+    match jan_turn::choose_model(assistant, s.models().as_ref(), asked.as_deref()) {
+        Ok((descriptor, _)) => descriptor["id"].as_str().unwrap_or_default().to_string(),
+        Err(_) => asked.unwrap_or_default(),
+    }
 }
 
 /// Saves `run` with a new status, under the thread's lock, and tells the
@@ -418,21 +453,20 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     }
     set_status(&s, &mut run, "in_progress", &events);
 
-    // The history the assistant sees: the thread's messages, cut per the
-    // truncation strategy, then this run's tool calls and their outputs.
-    let mut history: Vec<Value> = s
+    // The history the assistant sees: the thread's messages (cut per the
+    // truncation strategy), then this run's tool calls and their outputs.
+    let history: Vec<Value> = s
         .store
         .messages(&thread)
         .unwrap_or_default()
         .iter()
         .map(|m| json!({"role": m["role"], "content": message_text(m)}))
         .collect();
-    if let Some(n) = run["truncation_strategy"]["last_messages"].as_u64() {
-        let keep = history.len().saturating_sub(n as usize);
-        history.drain(..keep);
-    }
+    let truncation = match run["truncation_strategy"]["last_messages"].as_u64() {
+        Some(n) => Truncation::LastMessages(n as usize),
+        None => Truncation::Auto,
+    };
     let rounds_done = !rounds.is_empty();
-    history.extend(rounds);
 
     let mut parameters = Map::new();
     for (k, v) in [
@@ -460,6 +494,8 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     let ask = Ask {
         thread_id: Some(thread.clone()),
         messages: history,
+        tool_rounds: rounds,
+        truncation,
         instructions: run["instructions"]
             .as_str()
             .map(String::from)
@@ -481,7 +517,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     };
     let mut text = String::new();
     let mut meta: Option<Completion> = None;
-    let mut calls: Vec<Value> = Vec::new();
+    let mut calls: Vec<ToolCall> = Vec::new();
     let too_long = || {
         format!(
             "the assistant's reply is longer than {} bytes, the most a message may hold",
@@ -497,18 +533,21 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         loop {
             tokio::select! {
                 piece = answer.next() => match piece {
-                    Some(Reply::Delta(d)) => {
+                    Some(TurnEvent::Text(d)) => {
                         if text.len() + d.len() > jan_host::MAX_REPLY {
                             return Err(too_long());
                         }
                         reply.delta(&d);
                         text.push_str(&d);
                     }
-                    Some(Reply::Meta(m)) => meta = Some(m),
-                    Some(Reply::ToolCalls(c)) => calls = c,
+                    Some(TurnEvent::Finished(m)) => meta = Some(m),
+                    Some(TurnEvent::ToolCalls(c)) => calls = c,
+                    // Calls stream whole into their step when they end.
+                    Some(TurnEvent::ToolCallStart { .. } | TurnEvent::ToolCallArguments { .. }) => {}
                     // The assistant's own tools ran in the turn loop: a
                     // completed tool_calls step records calls and outputs.
-                    Some(Reply::ToolsRan(ran)) => {
+                    Some(TurnEvent::ToolsRan(ran)) => {
+                        let ran: Vec<Value> = ran.iter().map(ToolRun::to_json).collect();
                         let mut step = new_step(&snapshot, json!({"type": "tool_calls", "tool_calls": ran}));
                         send(&events, "thread.run.step.created", &without_calls(&step));
                         send(&events, "thread.run.step.delta", &tool_calls_delta(&step));
@@ -517,7 +556,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
                         let _ = s.store.put_step(&thread, &run_id, &step);
                         send(&events, "thread.run.step.completed", &step);
                     }
-                    Some(Reply::Done(full)) => {
+                    Some(TurnEvent::Done(full)) => {
                         if full.len() > jan_host::MAX_REPLY {
                             return Err(too_long());
                         }
@@ -527,7 +566,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
                         if !full.is_empty() { text = full; }
                         return Ok(());
                     }
-                    Some(Reply::Error { message, .. }) => return Err(message),
+                    Some(TurnEvent::Error(e)) => return Err(e.message),
                     None => return Err("the assistant stopped without answering".into()),
                 },
                 _ = cancel.changed() => return Err("\u{0}cancelled".into()),
@@ -588,6 +627,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         send(&events, &format!("thread.run.step.{step_status}"), &step);
     }
     if status == "requires_action" {
+        let calls: Vec<Value> = calls.iter().map(ToolCall::to_json).collect();
         let details: Vec<Value> = calls
             .iter()
             .map(|c| {
@@ -636,7 +676,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     }
 }
 
-#[utoipa::path(post, path = "/threads/{thread}/runs", tag = "Runs", summary = "Create a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`assistant_id`, `model`, `instructions`, `additional_instructions`, `additional_messages`, `temperature`, `top_p`, `max_prompt_tokens`, `max_completion_tokens`, `truncation_strategy`, `tools` (replace the assistant's), `tool_choice`, `parallel_tool_calls`, `response_format`, `metadata`, `stream`"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/threads/{thread}/runs", tag = "Runs", summary = "Create a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body = RunCreate, responses((status = 200, description = "The run (`queued`)", body = Run), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn create(
     State(s): State<AppState>,
     Path(thread): Path<String>,
@@ -646,12 +686,12 @@ pub async fn create(
 }
 
 /// `POST /v1/threads/runs`: a new thread (from `thread`), then a run on it.
-#[utoipa::path(post, path = "/threads/runs", tag = "Runs", summary = "Create a thread and run it", request_body(content = Object, description = "`thread` (as for thread create) and the run's fields"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/threads/runs", tag = "Runs", summary = "Create a thread and run it", request_body(content = RunCreate, description = "`thread` (as for thread create) and the run's fields"), responses((status = 200, description = "The run (`queued`)", body = Run), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn create_thread_and_run(
     State(s): State<AppState>,
     Body(mut body): Body,
 ) -> ApiResult<Response> {
-    let spec = match body.remove("thread") {
+    let spec = match body.get("thread").cloned() {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(_) => {
@@ -661,15 +701,16 @@ pub async fn create_thread_and_run(
             ));
         }
     };
-    // Check the assistant before creating anything.
-    let assistant_id = opt_str(&body, "assistant_id")?
-        .ok_or_else(|| ApiError::invalid(Some("assistant_id"), "'assistant_id' is required"))?;
+    // Check the body and the assistant before creating anything.
+    let req: RunCreate = crate::typed(&body)?;
+    let assistant_id = req.assistant_id;
     if s.host.assistant(&assistant_id).is_err() {
         s.host.load_all(&s.data);
         s.host
             .assistant(&assistant_id)
             .map_err(|_| ApiError::not_found("assistant", &assistant_id))?;
     }
+    body.remove("thread");
     let thread = create_thread_from(&s, &spec)?;
     start(
         s,
@@ -689,7 +730,7 @@ pub async fn list(
     Ok(Json(page.apply(s.store.runs(&thread)?)))
 }
 
-#[utoipa::path(get, path = "/threads/{thread}/runs/{id}", tag = "Runs", summary = "Retrieve a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), responses((status = 200, description = "The run", body = Object)))]
+#[utoipa::path(get, path = "/threads/{thread}/runs/{id}", tag = "Runs", summary = "Retrieve a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), responses((status = 200, description = "The run", body = Run)))]
 pub async fn retrieve(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -697,12 +738,13 @@ pub async fn retrieve(
     Ok(Json(s.store.run(&thread, &id)?))
 }
 
-#[utoipa::path(post, path = "/threads/{thread}/runs/{id}", tag = "Runs", summary = "Modify a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body(content = Object, description = "`metadata`"), responses((status = 200, description = "The run", body = Object)))]
+#[utoipa::path(post, path = "/threads/{thread}/runs/{id}", tag = "Runs", summary = "Modify a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body = RunModify, responses((status = 200, description = "The run", body = Run)))]
 pub async fn modify(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
+    let _: RunModify = crate::typed(&body)?;
     s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
         let mut run = s.store.run(&thread, &id)?;
         if let Some(m) = metadata(&body)? {
@@ -713,7 +755,7 @@ pub async fn modify(
     })
 }
 
-#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/cancel", tag = "Runs", summary = "Cancel a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), responses((status = 200, description = "The run (`cancelling`, or `cancelled` when it waited for tool outputs)", body = Object)))]
+#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/cancel", tag = "Runs", summary = "Cancel a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), responses((status = 200, description = "The run (`cancelling`, or `cancelled` when it waited for tool outputs)", body = Run)))]
 pub async fn cancel(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -776,22 +818,14 @@ pub async fn cancel(
 
 /// `POST …/runs/{id}/submit_tool_outputs`: the outputs of every tool call
 /// the run waits for; the run then resumes (streamed with `stream: true`).
-#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/submit_tool_outputs", tag = "Runs", summary = "Submit tool outputs to a run in `requires_action`", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body(content = Object, description = "`tool_outputs` ([{tool_call_id, output}], one per call), `stream`"), responses((status = 200, description = "The run (`queued`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/submit_tool_outputs", tag = "Runs", summary = "Submit tool outputs to a run in `requires_action`", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body = SubmitToolOutputs, responses((status = 200, description = "The run (`queued`)", body = Run), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
 pub async fn submit_tool_outputs(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
     Body(body): Body,
 ) -> ApiResult<Response> {
-    let outputs = match body.get("tool_outputs") {
-        Some(Value::Array(a)) => a.clone(),
-        _ => {
-            return Err(ApiError::invalid(
-                Some("tool_outputs"),
-                "'tool_outputs' must be a list of {tool_call_id, output}",
-            ));
-        }
-    };
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let req: SubmitToolOutputs = crate::typed(&body)?;
+    let stream = req.stream.unwrap_or(false);
     let run = s.store.with_lock(&thread, || -> ApiResult<Value> {
         let mut run = s.store.run(&thread, &id)?;
         if run["status"] != "requires_action" {
@@ -804,14 +838,8 @@ pub async fn submit_tool_outputs(
             ));
         }
         let mut given: HashMap<String, String> = HashMap::new();
-        for (i, o) in outputs.iter().enumerate() {
-            let (Some(call), Some(output)) = (o["tool_call_id"].as_str(), o["output"].as_str())
-            else {
-                return Err(ApiError::invalid(
-                    Some(&format!("tool_outputs[{i}]")),
-                    "each tool output needs 'tool_call_id' and 'output' strings",
-                ));
-            };
+        for (i, o) in req.tool_outputs.iter().enumerate() {
+            let (call, output) = (&o.tool_call_id, &o.output);
             if output.len() > jan_host::MAX_TOOL_OUTPUT {
                 return Err(ApiError::invalid(
                     Some(&format!("tool_outputs[{i}].output")),
@@ -895,7 +923,7 @@ pub async fn list_steps(
     Ok(Json(page.apply(s.store.steps(&thread, &run)?)))
 }
 
-#[utoipa::path(get, path = "/threads/{thread}/runs/{run}/steps/{step}", tag = "Runs", summary = "Retrieve a run step", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("run" = String, Path, description = "Run id (`run_…`)"), ("step" = String, Path, description = "Step id (`step_…`)")), responses((status = 200, description = "The run step", body = Object)))]
+#[utoipa::path(get, path = "/threads/{thread}/runs/{run}/steps/{step}", tag = "Runs", summary = "Retrieve a run step", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("run" = String, Path, description = "Run id (`run_…`)"), ("step" = String, Path, description = "Step id (`step_…`)")), responses((status = 200, description = "The run step", body = RunStep)))]
 pub async fn retrieve_step(
     State(s): State<AppState>,
     Path((thread, run, step)): Path<(String, String, String)>,
