@@ -4,7 +4,7 @@ import json
 import openai
 import pytest
 
-from conftest import EMBED_MODEL, MODEL, Server, install_assistant
+from conftest import EMBED_MODEL, MODEL, Server, conforms, install_assistant
 
 QUESTION = "What is the capital of France? Answer in one word."
 
@@ -205,6 +205,16 @@ def test_threads_and_messages(client):
         thread.id, role="user", content=[{"type": "text", "text": "second"}]
     )
     assert m.id.startswith("msg_") and m.content[0].text.value == "second"
+    conforms(client, "Thread", thread)
+    conforms(client, "Message", m)
+    # Bodies are typed: an unknown field, also in a nested message, is a
+    # 400 naming it, and nothing is created.
+    with pytest.raises(openai.BadRequestError) as e:
+        client.beta.threads.create(messages=[{"role": "user", "content": "x", "colour": "red"}])
+    assert e.value.body["param"] == "messages[0].colour", e.value.body
+    with pytest.raises(openai.BadRequestError) as e:
+        client.beta.threads.messages.create(thread.id, role="user", content="x", extra_body={"pinned": True})
+    assert e.value.body["param"] == "pinned", e.value.body
     listed = client.beta.threads.messages.list(thread.id, order="asc")
     assert [x.content[0].text.value for x in listed] == ["first", "second"]
     got = client.beta.threads.messages.retrieve(m.id, thread_id=thread.id)
@@ -229,6 +239,7 @@ def test_runs_create_and_poll(client):
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a.id, poll_interval_ms=100)
     assert run.status == "completed", run.last_error
     assert run.usage.completion_tokens > 0
+    conforms(client, "Run", run)
     msgs = client.beta.threads.messages.list(thread.id, run_id=run.id)
     assert len(msgs.data) == 1 and msgs.data[0].role == "assistant"
     assert "Paris" in msgs.data[0].content[0].text.value
@@ -236,6 +247,8 @@ def test_runs_create_and_poll(client):
     assert steps.data[0].type == "message_creation" and steps.data[0].status == "completed"
     step = client.beta.threads.runs.steps.retrieve(steps.data[0].id, thread_id=thread.id, run_id=run.id)
     assert step.step_details.message_creation.message_id == msgs.data[0].id
+    conforms(client, "RunStep", step)
+    conforms(client, "Message", msgs.data[0])
     assert [r.id for r in client.beta.threads.runs.list(thread.id)] == [run.id]
     assert client.beta.threads.runs.update(run.id, thread_id=thread.id, metadata={"a": "b"}).metadata == {"a": "b"}
     with pytest.raises(openai.BadRequestError):

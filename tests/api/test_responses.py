@@ -263,3 +263,19 @@ def test_conversations_are_threads_and_responses_add_to_them(client):
     client.conversations.delete(conv.id)
     with pytest.raises(openai.NotFoundError):
         client.conversations.retrieve(conv.id)
+
+
+def test_functions_are_strict_unless_their_schema_cannot_be_enforced(client):
+    # As OpenAI's Responses: functions are strict unless `strict: false`.
+    r = client.responses.create(model=QWEN, input="Weather in Oslo?", tools=[WEATHER], max_output_tokens=40, temperature=0)
+    assert r.tools[0].strict is True
+    # A schema the engine cannot enforce (`uniqueItems`, as pydantic's
+    # set[str] gives) stays best effort when strict was not asked for...
+    tags = {"type": "function", "name": "tag", "description": "Tag a text",
+            "parameters": {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}}}}
+    r = client.responses.create(model=QWEN, input="Tag this: red, blue", tools=[tags], max_output_tokens=5)
+    assert r.status in ("completed", "incomplete") and r.tools[0].strict is False
+    # ... and is refused, naming it, when it was.
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.create(model=QWEN, input="x", tools=[dict(tags, strict=True)], max_output_tokens=5)
+    assert e.value.body["param"].startswith("tools[0]"), e.value.body

@@ -310,7 +310,7 @@ def test_unsupported_tool_parameters_are_refused(client):
         assert e.value.body["param"].startswith("messages[1]"), e.value.body
 
 
-def test_a_run_with_a_client_function_waits_for_its_output(client):
+def test_a_run_with_a_client_function_waits_for_its_output(client, data_dir):
     # An assistant without code: the default answer offers its function
     # tool to the model, and the model's call stops the run.
     a = client.beta.assistants.create(model=QWEN, name="weather desk", tools=[WEATHER], temperature=0)
@@ -371,9 +371,15 @@ def test_a_run_with_a_client_function_waits_for_its_output(client):
         with pytest.raises(openai.BadRequestError) as e:
             client.beta.threads.runs.create(thread_id=thread.id, assistant_id=a.id, extra_body=extra)
         assert e.value.body["param"] == param, e.value.body
-    with pytest.raises(openai.BadRequestError) as e:
-        client.beta.threads.create_and_run(assistant_id=a.id, thread={"messages": [{"role": "user", "content": "hi"}]}, extra_body={"colour": "red"})
-    assert e.value.body["param"] == "colour"
+    threads = len(list((data_dir / "threads").iterdir()))
+    for extra, param in (({"colour": "red"}, "colour"), ({"tool_resources": {}}, "tool_resources"),
+                         ({"max_completion_tokens": 0}, "max_completion_tokens"),
+                         ({"additional_messages": [{"role": "system", "content": "x"}]}, "additional_messages[0].role")):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.beta.threads.create_and_run(assistant_id=a.id, thread={"messages": [{"role": "user", "content": "hi"}]}, extra_body=extra)
+        assert e.value.body["param"] == param, e.value.body
+    # Refused before its thread was made.
+    assert len(list((data_dir / "threads").iterdir())) == threads
     with pytest.raises(openai.BadRequestError) as e:
         client.beta.threads.runs.submit_tool_outputs(thread_id=thread.id, run_id=waiting.id, tool_outputs=[{"tool_call_id": "x", "output": 3}])
     assert e.value.body["param"] == "tool_outputs[0].output", e.value.body

@@ -324,49 +324,56 @@ impl Spec {
     }
 
     /// The lazy grammar's Lark text. A call may open three ways (what
-    /// Qwen-style models write under `auto`): a `<tool_call>` tag, a
-    /// fenced ```json block whose object starts with `"name"`, or an
-    /// answer that is such an object. TEXT holds none of these openers;
-    /// each OPEN token is text up to its opener and cannot go on, so the
-    /// lexer ends it there and the call's rules take over. A tagged call
-    /// ends the answer; text may follow an untagged one (small models
-    /// echo a call, then answer with the tool's result: the parser then
-    /// keeps it all as text, as without the grammar).
+    /// Qwen-style models write under `auto`): a `<tool_call>` tag anywhere,
+    /// or, as the whole answer, a fenced ```json block or a bare object
+    /// whose `"name"` is an offered tool's (the parser reads untagged
+    /// calls only when they are the whole answer; other JSON, a
+    /// package.json with its own `"name"`, stays free). TEXT holds none of
+    /// these openers; the TAG token is text up to its first tag and cannot
+    /// go on, so the lexer ends it there and the call's rules take over;
+    /// the untagged openers carry the tool's name, so each has its own
+    /// arguments rule. A tagged call ends the answer; text without a tag
+    /// may follow an untagged one (small models echo a call, then answer
+    /// with the tool's result: the parser then keeps it all as text, as
+    /// without the grammar).
     fn lazy_lark(&self, body: &str, more: &str) -> String {
         const TAG: &str = "<tool_call>";
-        const FENCE: &str = r#"```(json)?\s*\{\s*"name"\s*:\s*""#;
-        const BARE: &str = r#"\s*\{\s*"name"\s*:\s*""#;
+        let tools = self.constrained_tools();
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+        // Names are letters, digits, `_` and `-`: nothing to escape.
+        let key = |name: &str| format!(r#"\{{\s*"name"\s*:\s*"{name}""#);
+        let fence = |name: &str| format!(r#"\s*```(json)?\s*{}"#, key(name));
+        let bare = |name: &str| format!(r#"\s*{}"#, key(name));
+        let any = format!("({})", names.join("|"));
+        let (fence_any, bare_any) = (fence(&any), bare(&any));
         let gap = "(WS)?";
-        let object = |close: &str| -> String {
-            let names: Vec<String> = self
-                .constrained_tools()
-                .iter()
-                .map(|t| {
-                    let name = serde_json::to_string(&format!("{}\"", t.name)).unwrap_or_default();
-                    let args = if t.strict {
-                        bounded(&t.parameters)
-                    } else {
-                        bounded(&json!({"type": "object"}))
-                    };
-                    format!(
-                        "({name} {gap} \",\" {gap} \"\\\"arguments\\\"\" {gap} \":\" {gap} %json {args} {gap} \"}}\"{close})"
-                    )
-                })
-                .collect();
-            names.join(" | ")
-        };
+        let mut starts = vec![format!("TAG body{more}")];
+        let mut rules = String::new();
+        for (i, t) in tools.iter().enumerate() {
+            let args = if t.strict {
+                bounded(&t.parameters)
+            } else {
+                bounded(&json!({"type": "object"}))
+            };
+            let call = format!(
+                "{gap} \",\" {gap} \"\\\"arguments\\\"\" {gap} \":\" {gap} %json {args} {gap} \"}}\""
+            );
+            starts.push(format!("FENCE{i} fenced{i} (REST)?"));
+            starts.push(format!("BARE{i} bare{i} (REST)?"));
+            rules.push_str(&format!(
+                "fenced{i}: {call} {gap} \"```\"\nbare{i}: {call}\nFENCE{i}: /{}/\nBARE{i}: /{}/\n",
+                fence(&t.name),
+                bare(&t.name)
+            ));
+        }
         format!(
-            "start: TEXT | TAG body{more} | FENCE fenced (REST)? | BARE bare (REST)?\n\
-             fenced: {}\n\
-             bare: {}\n\
-             WS: /[ \\t\\n]{{1,16}}/\n\
-             REST: /(?s:.+)/\n\
-             TEXT: /(?s:.*)/ & ~/(?s:.*)({TAG}|{FENCE})(?s:.*)/ & ~/{BARE}(?s:.*)/\n\
-             TAG: /(?s:.*){TAG}/ & ~/(?s:.*)({TAG}|{FENCE})(?s:.+)/ & ~/{BARE}(?s:.*)/\n\
-             FENCE: /(?s:.*){FENCE}/ & ~/(?s:.*)({TAG}|{FENCE})(?s:.+)/ & ~/{BARE}(?s:.*)/\n\
-             BARE: /{BARE}/\n{body}",
-            object(&format!(" {gap} \"```\"")),
-            object(""),
+            "start: TEXT | {}\n\
+             WS: /[ \\t\\r\\n]{{1,16}}/\n\
+             REST: /(?s:.+)/ & ~/(?s:.*){TAG}(?s:.*)/\n\
+             TEXT: /(?s:.*)/ & ~/(?s:.*){TAG}(?s:.*)/ & ~/{fence_any}(?s:.*)/ & ~/{bare_any}(?s:.*)/\n\
+             TAG: /(?s:.*){TAG}/ & ~/(?s:.*){TAG}(?s:.+)/ & ~/{fence_any}(?s:.*)/ & ~/{bare_any}(?s:.*)/\n\
+             {rules}{body}",
+            starts.join(" | "),
         )
     }
 
@@ -655,8 +662,8 @@ fn first_json(text: &str) -> Option<Value> {
 }
 
 /// A call from `{"name", "arguments" | "parameters"}` naming an offered
-/// tool. `strict` (untagged JSON, which may just be an answer): the
-/// arguments must match the tool's schema.
+/// tool. `strict` (untagged JSON, which may just be an answer) or a
+/// `strict` tool: the arguments must match the tool's schema.
 fn call_from(v: &Value, tools: &[Tool], strict: bool) -> Option<ToolCall> {
     let name = v.get("name")?.as_str()?;
     let tool = tools.iter().find(|t| t.name == name)?;
@@ -671,7 +678,9 @@ fn call_from(v: &Value, tools: &[Tool], strict: bool) -> Option<ToolCall> {
     if !args.is_object() {
         return None;
     }
-    if strict {
+    // A strict tool's call must match its schema in every format (the lazy
+    // grammar constrains only Hermes-style and whole-answer JSON calls).
+    if strict || tool.strict {
         let grammar = TopLevelGrammar::from_json_schema(bounded(&tool.parameters));
         let valid = if constrain::check(&grammar).is_ok() {
             let ordered = in_schema_order(&args, &tool.parameters);
@@ -892,16 +901,35 @@ mod grammar_tests {
         }
         // The openers Qwen writes without tags: a fenced block, a bare
         // object (pretty-printed or not); the strict schema holds there too.
-        let fenced = "Sure.\n```json\n{\n  \"name\": \"get_weather\",\n  \"arguments\": {\n    \"city\": \"Oslo\",\n    \"unit\": \"f\"\n  }\n}\n```";
+        let fenced = "```json\r\n{\n  \"name\": \"get_weather\",\n  \"arguments\": {\n    \"city\": \"Oslo\",\n    \"unit\": \"f\"\n  }\n}\n```";
         assert!(constrain::accepts(&g, fenced));
         assert!(!constrain::accepts(&g, &fenced.replace("\"f\"", "\"k\"")));
+        // After prose, a fenced block is text (the parser reads untagged
+        // calls only as the whole answer).
+        let prose = format!("Sure.\n{}", fenced.replace("\"f\"", "\"k\""));
+        assert!(constrain::accepts(&g, &prose));
+        // JSON whose "name" is not a tool's is free: a package.json, a
+        // person, a name that only starts like a tool's.
+        for free in [
+            "```json\n{\"name\": \"my-app\", \"version\": \"1.0.0\"}\n```",
+            r#"{"name": "George Washington", "age": 67}"#,
+            r#"{"name": "get_weather_station", "id": 3}"#,
+            r#"{"name": "get_time", "arguments": {}}"#,
+        ] {
+            assert!(constrain::accepts(&g, free), "refused {free}");
+        }
+        // Text may follow an untagged call (small models echo the call,
+        // then answer), but no tagged call, which would skip the schema.
+        let bare_call = r#"{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "c"}}"#;
+        assert!(constrain::accepts(
+            &g,
+            &format!("{bare_call}\n\nIt is 14 degrees.")
+        ));
+        let bad_tag = call("get_weather", r#"{"city": "Oslo", "unit": "zz"}"#);
+        assert!(!constrain::accepts(&g, &format!("{bare_call}\n{bad_tag}")));
         let bare = r#"{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "c"}}"#;
         assert!(constrain::accepts(&g, bare));
         assert!(!constrain::accepts(&g, &bare.replace("\"c\"", "3")));
-        assert!(!constrain::accepts(
-            &g,
-            r#"{"name": "get_time", "arguments": {}}"#
-        ));
         // Other JSON, fenced or not, is still free text.
         assert!(constrain::accepts(&g, "```json\n{\"city\": \"Oslo\"}\n```"));
         assert!(constrain::accepts(&g, "[1, 2]"));

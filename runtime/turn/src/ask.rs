@@ -8,16 +8,18 @@ use jan_assistant::Assistant;
 use jan_provider::{AllowedModel, ModelProvider, apply_overrides};
 use serde_json::{Map, Value, json};
 
+use crate::event::{ToolRun, round_messages};
+
 /// A user turn for an assistant.
 #[derive(Debug, Clone, Default)]
 pub struct Ask {
     pub thread_id: Option<String>,
     /// The conversation so far, OpenAI-style messages (`{role, content}`).
     pub messages: Vec<Value>,
-    /// Calls this turn already made and their outputs (a run resumed after
-    /// `submit_tool_outputs`), as messages after `messages`; never cut by
-    /// truncation.
-    pub tool_rounds: Vec<Value>,
+    /// Rounds of calls this turn already made, with their outputs (a run
+    /// resumed after `submit_tool_outputs`); shown after `messages`, never
+    /// cut by truncation.
+    pub tool_rounds: Vec<Vec<ToolRun>>,
     /// How much of `messages` the model sees.
     pub truncation: Truncation,
     /// Replaces the assistant's instructions for this turn.
@@ -96,7 +98,9 @@ impl Ask {
             Truncation::LastMessages(n) => self.messages.len().saturating_sub(n),
         };
         let mut out = self.messages[keep..].to_vec();
-        out.extend(self.tool_rounds.iter().cloned());
+        for round in &self.tool_rounds {
+            out.extend(round_messages("", round));
+        }
         out
     }
 
@@ -195,9 +199,10 @@ pub fn choose_model(
 const ASSISTANT_PARAMETERS: [&str; 3] = ["temperature", "top_p", "response_format"];
 
 /// The chat request of a turn of `a` on `model`: the system message, the
-/// conversation, the tools, then parameters layered as the turn's, else
-/// assistant.json's, else the assistant's overrides for that model, else
-/// (in the engine) model.json's.
+/// conversation, the tools, then parameters layered from the most
+/// specific: the turn's, else the assistant's overrides for that model
+/// (`models[].parameters`), else assistant.json's, else (in the engine)
+/// model.json's.
 pub fn chat_request(a: &Assistant, ask: &Ask, model: &AllowedModel, tools: Vec<Value>) -> Value {
     let (descriptor, overrides) = model;
     let mut messages = Vec::new();
@@ -209,6 +214,10 @@ pub fn chat_request(a: &Assistant, ask: &Ask, model: &AllowedModel, tools: Vec<V
     for (k, v) in ask.parameters.iter().filter(|(_, v)| !v.is_null()) {
         request[k] = v.clone();
     }
+    if !tools.is_empty() {
+        request["tools"] = Value::Array(tools);
+    }
+    let mut request = apply_overrides(request, overrides.as_ref());
     for k in ASSISTANT_PARAMETERS {
         match a.manifest.extra.get(k) {
             Some(v) if !v.is_null() && v != "auto" && request.get(k).is_none() => {
@@ -217,10 +226,7 @@ pub fn chat_request(a: &Assistant, ask: &Ask, model: &AllowedModel, tools: Vec<V
             _ => {}
         }
     }
-    if !tools.is_empty() {
-        request["tools"] = Value::Array(tools);
-    }
-    apply_overrides(request, overrides.as_ref())
+    request
 }
 
 #[cfg(test)]
@@ -287,7 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn parameters_layer_turn_then_assistant_then_model_overrides() {
+    fn parameters_layer_turn_then_model_overrides_then_assistant() {
         let p = installed();
         let (_d, a) = assistant(json!({
             "instructions": "Be brief.", "temperature": 0.3, "top_p": 0.8,
@@ -299,7 +305,14 @@ mod tests {
                 json!({"role": "user", "content": "1"}),
                 json!({"role": "user", "content": "2"}),
             ],
-            tool_rounds: vec![json!({"role": "tool", "tool_call_id": "c", "content": "x"})],
+            tool_rounds: vec![vec![ToolRun {
+                call: jan_provider::ToolCall {
+                    id: "c".into(),
+                    name: "f".into(),
+                    arguments: "{}".into(),
+                },
+                output: "x".into(),
+            }]],
             truncation: Truncation::LastMessages(1),
             parameters: json!({"max_tokens": 9}).as_object().cloned().unwrap(),
             ..Ask::default()
@@ -311,6 +324,8 @@ mod tests {
             json!([
                 {"role": "system", "content": "Be brief."},
                 {"role": "user", "content": "2"},
+                {"role": "assistant", "content": "", "tool_calls": [
+                    {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
                 {"role": "tool", "tool_call_id": "c", "content": "x"},
             ])
         );
@@ -321,9 +336,10 @@ mod tests {
                 r["top_p"].clone(),
                 r["top_k"].clone()
             ),
-            (json!(9), json!(0.3), json!(0.8), json!(3))
+            (json!(9), json!(0.3), json!(0.1), json!(3))
         );
         assert!(r.get("tools").is_none());
+        // (top_p: the override for this model beats assistant.json.)
         // The turn's instructions replace the assistant's.
         let ask = Ask {
             instructions: Some("Be long.".into()),

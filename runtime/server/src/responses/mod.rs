@@ -56,7 +56,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
             format!("'{model}' is an embedding model"),
         ));
     }
-    let plan = req.plan(&model)?;
+    let mut plan = req.plan(&model)?;
     let conversation = req.conversation_id()?;
     // The input as the conversation's messages, checked before anything
     // runs (conversations keep messages only).
@@ -117,6 +117,23 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
         let ctx = descriptor["settings"]["ctx_len"].as_u64().unwrap_or(4096);
         let answer = req.max_output_tokens.map_or(ctx / 4, u64::from);
         chat["max_prompt_tokens"] = ctx.saturating_sub(answer).max(1).into();
+    }
+    // Functions are strict unless `strict: false` (as OpenAI's); one that
+    // did not say, whose schema the engine cannot enforce, stays best
+    // effort (its calls are read as before strict existed) rather than
+    // refusing a request that worked without it.
+    for (i, t) in req.tools.iter().flatten().enumerate() {
+        let tool = &chat["tools"][i];
+        if t.strict.is_some() || tool.is_null() {
+            continue;
+        }
+        let probe = json!({"tools": [tool], "tool_choice": "auto"});
+        if crate::check_request(&s, probe).await.is_err() {
+            chat["tools"][i]["function"]["strict"] = false.into();
+            if let Some(echo) = plan.echo.get_mut("tools") {
+                echo[i]["strict"] = false.into();
+            }
+        }
     }
     crate::check_request(&s, chat.clone())
         .await

@@ -328,7 +328,8 @@ impl CreateResponse {
         let response_format = match &format {
             None => None,
             Some(f) => match f["type"].as_str() {
-                Some("text") => None,
+                // Explicit: an assistant's own JSON format must not apply.
+                Some("text") => Some(json!({"type": "text"})),
                 Some("json_object") => Some(json!({"type": "json_object"})),
                 Some("json_schema") => {
                     let mut js = json!({"name": f["name"], "schema": f["schema"]});

@@ -52,8 +52,16 @@ fn within<T: PartialOrd + std::fmt::Display + Copy>(
     }
 }
 
-/// Starts a run on `thread` from a run-create body.
-async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResult<Response> {
+/// The thread a run goes on.
+enum Target {
+    Existing(String),
+    /// `POST /v1/threads/runs`: made (from this spec) once the whole
+    /// request checks out, so a refused request leaves no thread behind.
+    New(Map<String, Value>),
+}
+
+/// Starts a run from a run-create body.
+async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResult<Response> {
     let req: RunCreate = crate::typed(&body)?;
     for (param, set, why) in [
         (
@@ -169,10 +177,27 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
         .flatten()
         .enumerate()
         .map(|(i, m)| {
-            let m = m.as_object().cloned().unwrap_or_default();
-            new_message(&thread, &m, &format!("additional_messages[{i}]."))
+            let m = serde_json::to_value(m)
+                .ok()
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default();
+            new_message("", &m, &format!("additional_messages[{i}]."))
         })
         .collect::<ApiResult<Vec<_>>>()?;
+    let thread = match target {
+        Target::Existing(id) => id,
+        Target::New(spec) => create_thread_from(&s, &spec)?["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let additional: Vec<Value> = additional
+        .into_iter()
+        .map(|mut m| {
+            m["thread_id"] = thread.clone().into();
+            m
+        })
+        .collect();
     let run = s.store.with_lock(&thread, || -> ApiResult<Value> {
         s.store.thread(&thread)?;
         if let Some(active) = s
@@ -198,7 +223,7 @@ async fn start(s: AppState, thread: String, body: Map<String, Value>) -> ApiResu
             created_at: now(),
             thread_id: thread.clone(),
             assistant_id: assistant.id.clone(),
-            status: "queued".into(),
+            status: RunStatus::Queued,
             required_action: None,
             last_error: None,
             expires_at: None,
@@ -304,31 +329,37 @@ fn save_status(s: &AppState, run: &mut Value, status: &str, events: &Events) {
     }
 }
 
-/// The tool-call rounds of a run so far, as chat messages for the
-/// assistant: its turn with `tool_calls`, then one `tool` message per output.
-fn tool_rounds(steps: &[Value]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for step in steps
+/// The tool-call rounds of a run so far: each completed `tool_calls`
+/// step's calls with their outputs. A step that does not read as a
+/// [`RunStep`] is skipped and logged.
+fn tool_rounds(steps: &[Value]) -> Vec<Vec<ToolRun>> {
+    steps
         .iter()
-        .filter(|s| s["type"] == "tool_calls" && s["status"] == "completed")
-    {
-        let calls = step["step_details"]["tool_calls"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let asked: Vec<Value> = calls
-            .iter()
-            .map(|c| {
-                json!({"id": c["id"], "type": "function", "function": {
-                    "name": c["function"]["name"], "arguments": c["function"]["arguments"]}})
-            })
-            .collect();
-        out.push(json!({"role": "assistant", "content": "", "tool_calls": asked}));
-        for c in &calls {
-            out.push(json!({"role": "tool", "tool_call_id": c["id"], "content": c["function"]["output"]}));
-        }
-    }
-    out
+        .filter_map(|v| match serde_json::from_value::<RunStep>(v.clone()) {
+            Ok(step) => Some(step),
+            Err(e) => {
+                tracing::warn!("run step {} unreadable, skipped: {e}", v["id"]);
+                None
+            }
+        })
+        .filter(|step| step.status == StepStatus::Completed)
+        .filter_map(|step| match step.step_details {
+            StepDetails::ToolCalls { tool_calls } => Some(
+                tool_calls
+                    .into_iter()
+                    .map(|c| ToolRun {
+                        call: ToolCall {
+                            id: c.id,
+                            name: c.function.name,
+                            arguments: c.function.arguments,
+                        },
+                        output: c.function.output.unwrap_or_default(),
+                    })
+                    .collect(),
+            ),
+            StepDetails::MessageCreation { .. } => None,
+        })
+        .collect()
 }
 
 /// The run's reply message and its `message_creation` step, created when
@@ -489,6 +520,17 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     ] {
         if !v.is_null() && v != "auto" {
             parameters.insert(k.into(), v.clone());
+        }
+    }
+    // A run shows the assistant's sampling settings when it was given none;
+    // those are left to the turn's layering (where the assistant's
+    // per-model overrides come first), not passed as the run's own.
+    if let Ok(a) = s.host.assistant(&assistant_id) {
+        let resolved = a.resolved();
+        for k in ["temperature", "top_p", "response_format"] {
+            if parameters.get(k).is_some_and(|v| *v == resolved[k]) {
+                parameters.remove(k);
+            }
         }
     }
     let ask = Ask {
@@ -682,7 +724,7 @@ pub async fn create(
     Path(thread): Path<String>,
     Body(body): Body,
 ) -> ApiResult<Response> {
-    start(s, thread, body).await
+    start(s, Target::Existing(thread), body).await
 }
 
 /// `POST /v1/threads/runs`: a new thread (from `thread`), then a run on it.
@@ -711,13 +753,7 @@ pub async fn create_thread_and_run(
             .map_err(|_| ApiError::not_found("assistant", &assistant_id))?;
     }
     body.remove("thread");
-    let thread = create_thread_from(&s, &spec)?;
-    start(
-        s,
-        thread["id"].as_str().unwrap_or_default().to_string(),
-        body,
-    )
-    .await
+    start(s, Target::New(spec), body).await
 }
 
 #[utoipa::path(get, path = "/threads/{thread}/runs", tag = "Runs", summary = "List runs", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ListParams), responses((status = 200, description = "A page of runs", body = Object)))]

@@ -14,19 +14,16 @@ use utoipa::ToSchema;
 pub struct RunCreate {
     /// The assistant that answers.
     pub assistant_id: String,
-    /// Only for `POST /v1/threads/runs`: the thread to create (as for
-    /// thread create: `messages`, `metadata`).
-    #[schema(value_type = Option<Object>)]
-    pub thread: Option<Value>,
+    /// Only for `POST /v1/threads/runs`: the thread to create.
+    pub thread: Option<crate::threads::ThreadCreate>,
     /// A model the assistant may use; default: the assistant's.
     pub model: Option<String>,
     /// Replaces the assistant's instructions for this run.
     pub instructions: Option<String>,
     /// Appended to the instructions.
     pub additional_instructions: Option<String>,
-    /// Messages added to the thread before the run (`role`, `content`).
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub additional_messages: Option<Vec<Value>>,
+    /// Messages added to the thread before the run.
+    pub additional_messages: Option<Vec<crate::threads::MessageCreate>>,
     /// Function tools; they replace the assistant's.
     #[schema(value_type = Option<Vec<Object>>)]
     pub tools: Option<Vec<Value>>,
@@ -108,7 +105,7 @@ pub struct Run {
     pub created_at: u64,
     pub thread_id: String,
     pub assistant_id: String,
-    pub status: String,
+    pub status: RunStatus,
     pub required_action: Option<RequiredAction>,
     pub last_error: Option<RunError>,
     pub expires_at: Option<u64>,
@@ -138,6 +135,33 @@ pub struct Run {
     /// `auto`, `none`, `required` or a named function.
     pub tool_choice: Value,
     pub parallel_tool_calls: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    InProgress,
+    /// Waiting for the outputs of the calls in `required_action`.
+    RequiresAction,
+    Cancelling,
+    Cancelled,
+    Failed,
+    Completed,
+    /// Stopped at `max_completion_tokens`.
+    Incomplete,
+    /// Tool outputs did not come in time.
+    Expired,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    InProgress,
+    Cancelled,
+    Failed,
+    Completed,
+    Expired,
 }
 
 /// What a run in `requires_action` waits for.
@@ -189,8 +213,7 @@ pub struct RunStep {
     /// `message_creation` or `tool_calls`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// `in_progress`, `completed`, `cancelled`, `failed`, `expired`.
-    pub status: String,
+    pub status: StepStatus,
     pub cancelled_at: Option<u64>,
     pub completed_at: Option<u64>,
     pub expired_at: Option<u64>,

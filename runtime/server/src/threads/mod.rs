@@ -11,6 +11,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::list::{ListParams, Page};
 use crate::{AppState, Body, opt_str};
 
+mod types;
+pub use types::*;
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -104,7 +107,7 @@ pub(crate) fn new_message(
     Ok(json!({
         "id": new_id("msg"), "object": "thread.message", "created_at": t, "thread_id": thread,
         "role": role, "content": content, "assistant_id": null, "run_id": null,
-        "attachments": body.get("attachments").cloned().unwrap_or(json!([])),
+        "attachments": body.get("attachments").filter(|a| !a.is_null()).cloned().unwrap_or(json!([])),
         "metadata": metadata(body)?.unwrap_or(json!({})),
         "status": "completed", "incomplete_details": null, "completed_at": t, "incomplete_at": null,
     }))
@@ -112,6 +115,7 @@ pub(crate) fn new_message(
 
 /// Creates a thread with initial `messages`.
 pub(crate) fn create_thread_from(s: &AppState, body: &Map<String, Value>) -> ApiResult<Value> {
+    let _: ThreadCreate = crate::typed(body)?;
     let meta = metadata(body)?.unwrap_or(Value::Null);
     let messages = match body.get("messages") {
         None | Some(Value::Null) => Vec::new(),
@@ -152,22 +156,23 @@ pub(crate) fn create_thread_from(s: &AppState, body: &Map<String, Value>) -> Api
     Ok(thread)
 }
 
-#[utoipa::path(post, path = "/threads", tag = "Threads", summary = "Create a thread", request_body(content = Object, description = "`messages` (initial), `metadata`, `tool_resources`"), responses((status = 200, description = "The thread", body = Object)))]
+#[utoipa::path(post, path = "/threads", tag = "Threads", summary = "Create a thread", request_body = ThreadCreate, responses((status = 200, description = "The thread", body = Thread)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     Ok(Json(create_thread_from(&s, &body)?))
 }
 
-#[utoipa::path(get, path = "/threads/{thread}", tag = "Threads", summary = "Retrieve a thread", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), responses((status = 200, description = "The thread", body = Object)))]
+#[utoipa::path(get, path = "/threads/{thread}", tag = "Threads", summary = "Retrieve a thread", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), responses((status = 200, description = "The thread", body = Thread)))]
 pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     Ok(Json(s.store.thread(&id)?))
 }
 
-#[utoipa::path(post, path = "/threads/{thread}", tag = "Threads", summary = "Modify a thread", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`metadata`, `tool_resources`"), responses((status = 200, description = "The thread", body = Object)))]
+#[utoipa::path(post, path = "/threads/{thread}", tag = "Threads", summary = "Modify a thread", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body = ThreadModify, responses((status = 200, description = "The thread", body = Thread)))]
 pub async fn modify(
     State(s): State<AppState>,
     Path(id): Path<String>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
+    let _: ThreadModify = crate::typed(&body)?;
     s.store.with_lock(&id, || -> ApiResult<Json<Value>> {
         let mut thread = s.store.thread(&id)?;
         if let Some(m) = metadata(&body)? {
@@ -194,12 +199,13 @@ pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiRes
     })
 }
 
-#[utoipa::path(post, path = "/threads/{thread}/messages", tag = "Messages", summary = "Create a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body(content = Object, description = "`role` (`user` or `assistant`), `content` (a string or text parts), `attachments`, `metadata`"), responses((status = 200, description = "The message", body = Object)))]
+#[utoipa::path(post, path = "/threads/{thread}/messages", tag = "Messages", summary = "Create a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body = MessageCreate, responses((status = 200, description = "The message", body = Message)))]
 pub async fn create_message(
     State(s): State<AppState>,
     Path(thread): Path<String>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
+    let _: MessageCreate = crate::typed(&body)?;
     s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
         s.store.thread(&thread)?;
         if let Some(active) = s
@@ -238,7 +244,7 @@ pub async fn list_messages(
     Ok(Json(page.apply(items)))
 }
 
-#[utoipa::path(get, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Retrieve a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), responses((status = 200, description = "The message", body = Object)))]
+#[utoipa::path(get, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Retrieve a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), responses((status = 200, description = "The message", body = Message)))]
 pub async fn retrieve_message(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
@@ -246,12 +252,13 @@ pub async fn retrieve_message(
     Ok(Json(s.store.message(&thread, &id)?))
 }
 
-#[utoipa::path(post, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Modify a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), request_body(content = Object, description = "`metadata`"), responses((status = 200, description = "The message", body = Object)))]
+#[utoipa::path(post, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Modify a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), request_body = MessageModify, responses((status = 200, description = "The message", body = Message)))]
 pub async fn modify_message(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
     Body(body): Body,
 ) -> ApiResult<Json<Value>> {
+    let _: MessageModify = crate::typed(&body)?;
     s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
         let mut m = s.store.message(&thread, &id)?;
         if let Some(meta) = metadata(&body)? {
