@@ -141,6 +141,14 @@ def test_assistants_crud_and_auto_pagination(client):
         client.beta.assistants.retrieve("../../etc")
     with pytest.raises(openai.BadRequestError):
         client.beta.assistants.create(model=MODEL, temperature=9)
+    # A field an assistant does not have is refused by name, never dropped.
+    for extra, param in (({"colour": "red"}, "colour"), ({"reasoning_effort": "low"}, "reasoning_effort"),
+                         ({"permissions": {"net": ["*"]}}, "permissions")):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.beta.assistants.create(model=MODEL, extra_body=extra)
+        assert e.value.body["param"] == param, e.value.body
+        with pytest.raises(openai.BadRequestError):
+            client.beta.assistants.update(created[1].id, extra_body=extra)
 
 
 def test_assistants_survive_a_restart(data_dir):

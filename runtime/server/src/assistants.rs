@@ -110,8 +110,64 @@ pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiR
     Ok(Json(v))
 }
 
+/// `POST /v1/assistants` and `POST /v1/assistants/{id}` (where every field
+/// is optional): OpenAI's fields and jan's own. Unknown fields are refused
+/// by name, not dropped.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AssistantBody {
+    /// The default model of its turns (required on create).
+    pub model: Option<String>,
+    /// At most 256 characters.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// The system message of its turns.
+    pub instructions: Option<String>,
+    /// Function tools offered on its runs.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub tools: Option<Vec<Value>>,
+    /// Kept as given (no file search or code interpreter here yet).
+    #[schema(value_type = Option<Object>)]
+    pub tool_resources: Option<Value>,
+    /// 0 to 2.
+    pub temperature: Option<f64>,
+    /// 0 to 1.
+    pub top_p: Option<f64>,
+    /// `auto`, or a `response_format` as for chat completions.
+    #[schema(value_type = Option<Object>)]
+    pub response_format: Option<Value>,
+    /// Up to 16 string values.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+    /// Refused: the local models here do not reason.
+    #[schema(value_type = Option<Object>)]
+    pub reasoning_effort: Option<Value>,
+    /// jan's: the models it may use (`"*"`, or ids, each with parameter
+    /// overrides).
+    #[schema(value_type = Option<Object>)]
+    pub models: Option<Value>,
+    /// jan's: the event topics its code may use.
+    #[schema(value_type = Option<Object>)]
+    pub events: Option<Value>,
+    /// jan's.
+    pub avatar: Option<String>,
+    /// Refused: set in assistant.json on disk only.
+    #[schema(value_type = Option<Object>)]
+    pub permissions: Option<Value>,
+    /// Refused: set in assistant.json on disk only.
+    #[schema(value_type = Option<Object>)]
+    pub limits: Option<Value>,
+}
+
 /// Checks the fields of a create or modify body.
 fn check(body: &Map<String, Value>) -> ApiResult<()> {
+    let typed: AssistantBody = crate::typed(body)?;
+    crate::error::refuse_set(&[(
+        "reasoning_effort",
+        typed.reasoning_effort.is_some(),
+        "'reasoning_effort' is not supported: the local models here do not reason",
+    )])?;
     // Grants widen what an assistant's code may reach: they are the user's
     // to write in assistant.json, not an API client's.
     for k in ["permissions", "limits"] {
@@ -221,7 +277,7 @@ async fn check_tools(s: &AppState, body: &Map<String, Value>) -> ApiResult<()> {
     crate::check_request(s, request).await
 }
 
-#[utoipa::path(post, path = "/assistants", tag = "Assistants", summary = "Create an assistant", request_body(content = Object, description = "OpenAI's fields (`model`, `name`, `description`, `instructions`, `tools`, `tool_resources`, `temperature`, `top_p`, `response_format`, `metadata`) and jan's (`models`, `events`, `avatar`)"), responses((status = 200, description = "The assistant, written to `assistants/asst_…/assistant.json`", body = Object)))]
+#[utoipa::path(post, path = "/assistants", tag = "Assistants", summary = "Create an assistant", request_body = AssistantBody, responses((status = 200, description = "The assistant, written to `assistants/asst_…/assistant.json`", body = Object)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     check(&body)?;
     check_tools(&s, &body).await?;
@@ -251,7 +307,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
     Ok(Json(v))
 }
 
-#[utoipa::path(post, path = "/assistants/{id}", tag = "Assistants", summary = "Modify an assistant", params(("id" = String, Path, description = "Assistant id")), request_body(content = Object, description = "Fields to change, as for create"), responses((status = 200, description = "The assistant", body = Object)))]
+#[utoipa::path(post, path = "/assistants/{id}", tag = "Assistants", summary = "Modify an assistant", params(("id" = String, Path, description = "Assistant id")), request_body(content = AssistantBody, description = "Fields to change, as for create"), responses((status = 200, description = "The assistant", body = Object)))]
 pub async fn modify(
     State(s): State<AppState>,
     Path(id): Path<String>,

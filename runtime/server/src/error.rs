@@ -16,6 +16,16 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Refuses the first field that is set, `(param, set, why)` in order: for
+/// fields a request may carry but this server does not support (refused by
+/// name, never ignored).
+pub fn refuse_set(fields: &[(&str, bool, &str)]) -> ApiResult<()> {
+    match fields.iter().find(|(_, set, _)| *set) {
+        Some((param, _, why)) => Err(ApiError::invalid(Some(param), *why)),
+        None => Ok(()),
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
         ApiError {

@@ -288,7 +288,7 @@ impl ChatRequest {
         if self.messages.is_empty() {
             return refuse("messages", "'messages' must not be empty");
         }
-        for (k, set, why) in [
+        crate::error::refuse_set(&[
             (
                 "functions",
                 self.functions.is_some(),
@@ -334,11 +334,7 @@ impl ChatRequest {
                 self.store == Some(true),
                 "'store': true is not supported: chat completions are not stored",
             ),
-        ] {
-            if set {
-                return refuse(k, why);
-            }
-        }
+        ])?;
         if self.stream_options.is_some() && !self.streams() {
             return refuse(
                 "stream_options",

@@ -63,7 +63,7 @@ enum Target {
 /// Starts a run from a run-create body.
 async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResult<Response> {
     let req: RunCreate = crate::typed(&body)?;
-    for (param, set, why) in [
+    crate::error::refuse_set(&[
         (
             "thread",
             req.thread.is_some(),
@@ -79,11 +79,7 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
             req.tool_resources.is_some(),
             "'tool_resources' is not supported yet (no file search or code interpreter)",
         ),
-    ] {
-        if set {
-            return Err(ApiError::invalid(Some(param), why));
-        }
-    }
+    ])?;
     let assistant_id = req.assistant_id.clone();
     if s.host.assistant(&assistant_id).is_err() {
         s.host.load_all(&s.data);
