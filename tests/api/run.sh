@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the official openai SDKs (Python, then Node) against a real
-# `jan serve`. Creates .venv (openai, pytest, jsonschema from PyPI) and
-# tests/api/node/node_modules (openai from npm) on first use.
+# `jan serve`. Creates .venv (openai, pytest, jsonschema, schemathesis from
+# PyPI) and tests/api/node/node_modules (openai from npm) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import openai, jsonschema" 2>/dev/null; then
+if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import openai, jsonschema, schemathesis" 2>/dev/null; then
   python3 -m venv .venv
-  .venv/bin/pip install -q "openai>=1.50,<3" "pytest>=8" "jsonschema>=4"
+  .venv/bin/pip install -q "openai>=1.50,<3" "pytest>=8" "jsonschema>=4" "schemathesis>=4,<5"
 fi
 cargo build -q -p jan-cli
 # Test assistants that import real npm packages, pinned by their lockfiles.

@@ -129,7 +129,7 @@ pub struct AssistantBody {
     pub tools: Option<Vec<Value>>,
     /// Kept as given (no file search or code interpreter here yet).
     #[schema(value_type = Option<Object>)]
-    pub tool_resources: Option<Value>,
+    pub tool_resources: Option<serde_json::Map<String, Value>>,
     /// 0 to 2.
     pub temperature: Option<f64>,
     /// 0 to 1.

@@ -13,9 +13,10 @@ use crate::error::{ApiError, ApiResult};
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// How many objects, 1 to 100 (default 20).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// `asc` or `desc` (default) by `created_at`.
+    #[param(pattern = "^(asc|desc)$")]
     order: Option<String>,
     /// Objects after this id (the previous page's `last_id`).
     after: Option<String>,

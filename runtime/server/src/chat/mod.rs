@@ -61,7 +61,7 @@ pub(crate) fn engine_error(e: anyhow::Error) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
-#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body = request::ChatRequest, responses((status = 200, description = "A `chat.completion` with `usage` and `timings`", body = Object), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/chat/completions", tag = "Chat", summary = "Create a chat completion", request_body = request::ChatRequest, responses((status = 200, description = "A `chat.completion` with `usage` and `timings`; With `stream: true`: server-sent events", content((Object = "application/json"), (String = "text/event-stream")))))]
 pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     let req = request::parse(&body)?;
     req.check()?;

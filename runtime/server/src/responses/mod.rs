@@ -27,7 +27,7 @@ use crate::{AppState, Body};
 
 type Events = mpsc::UnboundedSender<Result<Event, Infallible>>;
 
-#[utoipa::path(post, path = "/responses", tag = "Responses", summary = "Create a model response", request_body = request::CreateResponse, responses((status = 200, description = "The response (`completed`, `incomplete`, `failed`; `queued` with `background`)", body = Object), (status = 200, description = "With `stream: true`: server-sent events (`response.created` … `response.completed`)", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/responses", tag = "Responses", summary = "Create a model response", request_body = request::CreateResponse, responses((status = 200, description = "The response (`completed`, `incomplete`, `failed`; `queued` with `background`); With `stream: true`: server-sent events (`response.created` … `response.completed`)", content((Object = "application/json"), (String = "text/event-stream")))))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     let req = request::parse(&body)?;
     // `prompt` names an assistant: it answers, on its model unless one is

@@ -714,7 +714,7 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     }
 }
 
-#[utoipa::path(post, path = "/threads/{thread}/runs", tag = "Runs", summary = "Create a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body = RunCreate, responses((status = 200, description = "The run (`queued`)", body = Run), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/threads/{thread}/runs", tag = "Runs", summary = "Create a run", params(("thread" = String, Path, description = "Thread id (`thread_…`)")), request_body = RunCreate, responses((status = 200, description = "The run (`queued`); With `stream: true`: server-sent events", content((Run = "application/json"), (String = "text/event-stream")))))]
 pub async fn create(
     State(s): State<AppState>,
     Path(thread): Path<String>,
@@ -724,7 +724,7 @@ pub async fn create(
 }
 
 /// `POST /v1/threads/runs`: a new thread (from `thread`), then a run on it.
-#[utoipa::path(post, path = "/threads/runs", tag = "Runs", summary = "Create a thread and run it", request_body(content = RunCreate, description = "`thread` (as for thread create) and the run's fields"), responses((status = 200, description = "The run (`queued`)", body = Run), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/threads/runs", tag = "Runs", summary = "Create a thread and run it", request_body(content = RunCreate, description = "`thread` (as for thread create) and the run's fields"), responses((status = 200, description = "The run (`queued`); With `stream: true`: server-sent events", content((Run = "application/json"), (String = "text/event-stream")))))]
 pub async fn create_thread_and_run(
     State(s): State<AppState>,
     Body(mut body): Body,
@@ -850,7 +850,7 @@ pub async fn cancel(
 
 /// `POST …/runs/{id}/submit_tool_outputs`: the outputs of every tool call
 /// the run waits for; the run then resumes (streamed with `stream: true`).
-#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/submit_tool_outputs", tag = "Runs", summary = "Submit tool outputs to a run in `requires_action`", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body = SubmitToolOutputs, responses((status = 200, description = "The run (`queued`)", body = Run), (status = 200, description = "With `stream: true`: server-sent events", content_type = "text/event-stream")))]
+#[utoipa::path(post, path = "/threads/{thread}/runs/{id}/submit_tool_outputs", tag = "Runs", summary = "Submit tool outputs to a run in `requires_action`", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Run id (`run_…`)")), request_body = SubmitToolOutputs, responses((status = 200, description = "The run (`queued`); With `stream: true`: server-sent events", content((Run = "application/json"), (String = "text/event-stream")))))]
 pub async fn submit_tool_outputs(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,

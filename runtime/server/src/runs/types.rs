@@ -54,7 +54,7 @@ pub struct RunCreate {
     pub reasoning_effort: Option<Value>,
     /// Refused: no file search or code interpreter here yet.
     #[schema(value_type = Option<Object>)]
-    pub tool_resources: Option<Value>,
+    pub tool_resources: Option<serde_json::Map<String, Value>>,
 }
 
 /// `POST …/runs/{run}/submit_tool_outputs`.

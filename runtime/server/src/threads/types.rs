@@ -18,7 +18,7 @@ pub struct ThreadCreate {
     pub metadata: Option<Value>,
     /// Kept as given (no file search or code interpreter here yet).
     #[schema(value_type = Option<Object>)]
-    pub tool_resources: Option<Value>,
+    pub tool_resources: Option<serde_json::Map<String, Value>>,
 }
 
 /// `POST /v1/threads/{thread}`.
@@ -28,7 +28,7 @@ pub struct ThreadModify {
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
     #[schema(value_type = Option<Object>)]
-    pub tool_resources: Option<Value>,
+    pub tool_resources: Option<serde_json::Map<String, Value>>,
 }
 
 /// `POST /v1/threads/{thread}/messages`, a thread's first messages, and a
@@ -67,7 +67,7 @@ pub struct Thread {
     #[schema(value_type = Object)]
     pub metadata: Value,
     #[schema(value_type = Option<Object>)]
-    pub tool_resources: Option<Value>,
+    pub tool_resources: Option<serde_json::Map<String, Value>>,
 }
 
 /// A message of a thread.
