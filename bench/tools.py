@@ -76,12 +76,13 @@ def success_rate(port, model, choice, strict=False):
     generated token (strict tools under `auto`)."""
     tools = [{"type": "function", "function": {"name": n, "description": d, "parameters": p, "strict": strict}}
              for n, (d, p) in TOOLS.items()]
-    ok, grammar_ms, tokens = 0, 0.0, 0
+    ok, grammar_ms, tokens, decode_ms = 0, 0.0, 0, 0.0
     for prompt, want in PROMPTS:
         r = post(port, {"model": model, "messages": [{"role": "user", "content": prompt}], "tools": tools,
                         "tool_choice": choice, "temperature": 0, "max_tokens": 100})
         grammar_ms += r["timings"].get("grammar_ms", 0.0)
         tokens += r["timings"]["predicted_n"]
+        decode_ms += r["timings"]["predicted_ms"]
         calls = r["choices"][0]["message"].get("tool_calls") or []
         if calls and calls[0]["function"]["name"] == want:
             try:
@@ -89,7 +90,7 @@ def success_rate(port, model, choice, strict=False):
                 ok += 1
             except (jsonschema.ValidationError, ValueError):
                 pass
-    return ok, grammar_ms / max(tokens, 1)
+    return ok, grammar_ms / max(tokens, 1), tokens * 1000 / max(decode_ms, 1e-9)
 
 
 def decode_speed(port, model):
@@ -114,14 +115,15 @@ def decode_speed(port, model):
 def main():
     with serving(JAN, [f for f, _ in MODELS.values()]) as port:
         print(f"### Tool calling ({len(PROMPTS)} prompts, {len(TOOLS)} tools, greedy)\n")
-        print("| model | free (`auto`, calls read from text) | strict tools, `auto` (lazy grammar) | forced (`required`, constrained) | lazy grammar mask ms/token |")
-        print("|---|---|---|---|---|")
+        print("| model | free (`auto`, calls read from text) | strict tools, `auto` (lazy grammar) | forced (`required`, constrained) | lazy grammar mask ms/token | decode tok/s strict / free `auto` |")
+        print("|---|---|---|---|---|---|")
         n = len(PROMPTS)
         for label, (_, model) in MODELS.items():
-            free, _ = success_rate(port, model, "auto")
-            lazy, lazy_ms = success_rate(port, model, "auto", strict=True)
-            forced, _ = success_rate(port, model, "required")
-            print(f"| {label} | {free}/{n} | {lazy}/{n} | {forced}/{n} | {lazy_ms:.2f} |")
+            free, _, free_tps = success_rate(port, model, "auto")
+            lazy, lazy_ms, lazy_tps = success_rate(port, model, "auto", strict=True)
+            forced, _, _ = success_rate(port, model, "required")
+            print(f"| {label} | {free}/{n} | {lazy}/{n} | {forced}/{n} | {lazy_ms:.2f} | "
+                  f"{lazy_tps:.1f} / {free_tps:.1f} = {lazy_tps / free_tps:.2f} |")
         print("\n### Decode speed with a JSON-schema constraint (same prompts, same token counts)\n")
         print("| model | constrained tok/s | free tok/s | ratio | mask ms/token |")
         print("|---|---|---|---|---|")
