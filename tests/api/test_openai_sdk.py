@@ -14,6 +14,7 @@ def test_models_list_and_retrieve(client):
     assert MODEL in ids
     m = client.models.retrieve(MODEL)
     assert m.id == MODEL and m.object == "model" and m.owned_by
+    conforms(client, "ModelObject", m)
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("no-such-model")
     with pytest.raises(openai.NotFoundError):
@@ -122,6 +123,8 @@ def test_assistants_crud_and_auto_pagination(client):
     assert a.id.startswith("asst_") and a.object == "assistant" and a.model == MODEL
     got = client.beta.assistants.retrieve(a.id)
     assert got.name == "helper 0" and got.instructions == "Be brief." and got.metadata == {"n": "0"}
+    conforms(client, "AssistantObject", got)
+    conforms(client, "AssistantObject", client.beta.assistants.retrieve("jan"))
     updated = client.beta.assistants.update(a.id, name="renamed", metadata={"k": "v"})
     assert updated.name == "renamed" and updated.metadata == {"k": "v"}
     assert client.beta.assistants.retrieve(a.id).name == "renamed"

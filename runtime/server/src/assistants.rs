@@ -21,20 +21,57 @@ const OPENAI_FIELDS: &[&str] = &[
     "response_format",
 ];
 
-/// An assistant as the API shows it. `default_model` is asked only when
-/// the assistant names no model.
-fn object(a: &Assistant, default_model: impl FnOnce() -> Option<String>) -> Value {
+/// An assistant as the API shows it: assistant.json with its defaults
+/// (unknown fields kept beside these).
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AssistantObject {
+    pub id: String,
+    /// `assistant`.
+    pub object: String,
+    pub name: String,
+    pub version: u64,
+    pub created_at: u64,
+    pub description: Option<String>,
+    pub avatar: Option<String>,
+    /// The model its turns use by default: assistant.json's `model`, else
+    /// the turn engine's choice (empty when no model can answer).
+    pub model: String,
+    pub instructions: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub tools: Vec<Value>,
+    #[schema(value_type = Object)]
+    pub tool_resources: Value,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    /// `auto` or a format object.
+    pub response_format: Value,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    /// jan's: `"*"` or the models it may use.
+    pub models: Value,
+    /// jan's: `"*"` or the event topics its code may use.
+    pub events: Value,
+    /// jan's: what its code may reach (set in assistant.json only).
+    #[schema(value_type = Object)]
+    pub permissions: Value,
+    /// jan's: time and heap limits of its code.
+    #[schema(value_type = Option<Object>)]
+    pub limits: Option<Value>,
+}
+
+/// An assistant as the API shows it ([`AssistantObject`]).
+fn object(s: &AppState, a: &Assistant) -> Value {
     let mut v = a.resolved();
     let model = v
         .get("model")
         .and_then(Value::as_str)
         .map(String::from)
         .or_else(|| {
-            a.allowed_models()
-                .and_then(|m| m.first())
-                .map(|m| m.id().to_string())
+            jan_turn::choose_model(a, s.models().as_ref(), None)
+                .ok()
+                .and_then(|(d, _)| d["id"].as_str().map(String::from))
         })
-        .or_else(default_model)
         .unwrap_or_default();
     v["model"] = model.into();
     for (k, d) in [
@@ -49,14 +86,6 @@ fn object(a: &Assistant, default_model: impl FnOnce() -> Option<String>) -> Valu
         }
     }
     v
-}
-
-fn default_model(s: &AppState) -> Option<String> {
-    s.models()
-        .list()
-        .into_iter()
-        .find(|m| m["type"] != "embedding")
-        .and_then(|m| m["id"].as_str().map(String::from))
 }
 
 pub(crate) fn load(s: &AppState, id: &str) -> ApiResult<Assistant> {
@@ -79,21 +108,20 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
     s.host.load_all(&s.data);
-    let model = default_model(&s);
     let items: Vec<Value> = s
         .data
         .list_assistants()
         .into_iter()
         .filter_map(|(_, a)| a.ok())
-        .map(|a| object(&a, || model.clone()))
+        .map(|a| object(&s, &a))
         .collect();
     Ok(Json(page.apply(items)))
 }
 
-#[utoipa::path(get, path = "/assistants/{id}", tag = "Assistants", summary = "Retrieve an assistant", params(("id" = String, Path, description = "Assistant id")), responses((status = 200, description = "The assistant", body = Object)))]
+#[utoipa::path(get, path = "/assistants/{id}", tag = "Assistants", summary = "Retrieve an assistant", params(("id" = String, Path, description = "Assistant id")), responses((status = 200, description = "The assistant", body = AssistantObject)))]
 pub async fn retrieve(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let a = load(&s, &id)?;
-    let mut v = object(&a, || default_model(&s));
+    let mut v = object(&s, &a);
     // The tools its code registered, after assistant.json's (the same list
     // the model is offered on its turns).
     let registered = s.host.registered_tools(&a.id).await;
@@ -277,7 +305,7 @@ async fn check_tools(s: &AppState, body: &Map<String, Value>) -> ApiResult<()> {
     crate::check_request(s, request).await
 }
 
-#[utoipa::path(post, path = "/assistants", tag = "Assistants", summary = "Create an assistant", request_body = AssistantBody, responses((status = 200, description = "The assistant, written to `assistants/asst_…/assistant.json`", body = Object)))]
+#[utoipa::path(post, path = "/assistants", tag = "Assistants", summary = "Create an assistant", request_body = AssistantBody, responses((status = 200, description = "The assistant, written to `assistants/asst_…/assistant.json`", body = AssistantObject)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     check(&body)?;
     check_tools(&s, &body).await?;
@@ -302,12 +330,12 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
         .host
         .load(&dir)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let v = object(&a, || default_model(&s));
+    let v = object(&s, &a);
     s.host.bus().emit("api", "assistant.created", v.clone());
     Ok(Json(v))
 }
 
-#[utoipa::path(post, path = "/assistants/{id}", tag = "Assistants", summary = "Modify an assistant", params(("id" = String, Path, description = "Assistant id")), request_body(content = AssistantBody, description = "Fields to change, as for create"), responses((status = 200, description = "The assistant", body = Object)))]
+#[utoipa::path(post, path = "/assistants/{id}", tag = "Assistants", summary = "Modify an assistant", params(("id" = String, Path, description = "Assistant id")), request_body(content = AssistantBody, description = "Fields to change, as for create"), responses((status = 200, description = "The assistant", body = AssistantObject)))]
 pub async fn modify(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -323,7 +351,7 @@ pub async fn modify(
         .host
         .load(&a.dir)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let v = object(&a, || default_model(&s));
+    let v = object(&s, &a);
     s.host.bus().emit("api", "assistant.modified", v.clone());
     Ok(Json(v))
 }

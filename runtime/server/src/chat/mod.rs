@@ -17,6 +17,20 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use crate::error::{ApiError, ApiResult};
 use crate::{AppState, Body, opt_str};
 
+/// An OpenAI model object: model.json's fields (`name`, `format`,
+/// `settings`, `parameters`, `metadata`, `type`…) are kept beside these.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ModelObject {
+    /// The id requests name (`model`).
+    pub id: String,
+    /// `model`.
+    pub object: String,
+    pub created: u64,
+    /// model.json's `metadata.author`, else `jan`.
+    pub owned_by: String,
+}
+
 /// model.json as an OpenAI model object (jan's own fields kept beside).
 fn model_object(json: &Value) -> Value {
     let mut m = json.clone();
@@ -36,7 +50,7 @@ pub async fn list_models(State(s): State<AppState>) -> Json<Value> {
     Json(json!({"object": "list", "data": data}))
 }
 
-#[utoipa::path(get, path = "/models/{id}", tag = "Models", summary = "Retrieve a model", params(("id" = String, Path, description = "Model id")), responses((status = 200, description = "The model: OpenAI's fields and model.json's", body = Object)))]
+#[utoipa::path(get, path = "/models/{id}", tag = "Models", summary = "Retrieve a model", params(("id" = String, Path, description = "Model id")), responses((status = 200, description = "The model: OpenAI's fields and model.json's", body = ModelObject)))]
 pub async fn get_model(
     State(s): State<AppState>,
     Path(id): Path<String>,
