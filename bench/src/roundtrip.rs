@@ -5,8 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use jan_host::{Ask, Host, NoModels};
-use serde_json::json;
+use jan_host::{Ask, Host, Item, NoModels};
 
 fn main() -> anyhow::Result<()> {
     let n: u64 = std::env::args()
@@ -21,7 +20,7 @@ fn main() -> anyhow::Result<()> {
         host.load(&root.join("pong"))?;
         host.load(&root.join("ping"))?;
         let ask = Ask {
-            messages: vec![json!({"role": "user", "content": n.to_string()})],
+            messages: vec![Item::user(n.to_string())],
             ..Ask::default()
         };
         let text = host

@@ -4,6 +4,7 @@ import pathlib
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -53,7 +54,10 @@ class Server:
         args = [JAN, "serve", "--port", str(self.port)]
         if self.api_key:
             args += ["--api-key", self.api_key]
-        self.proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
+        # A file, not a pipe: a chatty server must never block on a full
+        # pipe nobody reads.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(args, env=env, stderr=self.log, text=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -61,7 +65,8 @@ class Server:
                 return self
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"jan serve exited: {self.proc.stderr.read()}")
+                    self.log.seek(0)
+                    raise RuntimeError(f"jan serve exited: {self.log.read()}")
                 time.sleep(0.1)
         raise RuntimeError("jan serve did not start")
 

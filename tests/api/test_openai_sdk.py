@@ -125,6 +125,11 @@ def test_assistants_crud_and_auto_pagination(client):
     assert got.name == "helper 0" and got.instructions == "Be brief." and got.metadata == {"n": "0"}
     conforms(client, "AssistantObject", got)
     conforms(client, "AssistantObject", client.beta.assistants.retrieve("jan"))
+    # null means the default, never a stored null.
+    bare = client.beta.assistants.create(model=MODEL, extra_body={"tools": None, "tool_resources": None, "response_format": None})
+    assert bare.tools == [] and bare.response_format == "auto"
+    conforms(client, "AssistantObject", bare)
+    conforms(client, "AssistantObject", client.beta.assistants.update(bare.id, extra_body={"tools": None}))
     updated = client.beta.assistants.update(a.id, name="renamed", metadata={"k": "v"})
     assert updated.name == "renamed" and updated.metadata == {"k": "v"}
     assert client.beta.assistants.retrieve(a.id).name == "renamed"
@@ -266,6 +271,18 @@ def test_runs_create_and_poll(client):
         client.beta.threads.runs.cancel(run.id, thread_id=thread.id)
     with pytest.raises(openai.NotFoundError):
         client.beta.threads.runs.create(thread_id=thread.id, assistant_id="asst_nope")
+
+
+def test_run_settings_layer_as_the_turn_uses_them(client):
+    # The assistant's override for the run's model beats its own
+    # temperature; the run's own value beats both; the run shows what runs.
+    a = client.beta.assistants.create(model=MODEL, temperature=0.7,
+                                      extra_body={"models": [{"id": MODEL, "parameters": {"temperature": 0.2}}]})
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Hi"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a.id, max_completion_tokens=2, poll_interval_ms=100)
+    assert run.temperature == 0.2, run
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a.id, temperature=0.7, max_completion_tokens=2, poll_interval_ms=100)
+    assert run.temperature == 0.7, run
 
 
 def test_runs_stream_with_an_event_handler(client):

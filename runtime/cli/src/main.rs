@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use jan_assistant::DataDir;
 use jan_events::Bus;
-use jan_host::{Ask, Host, TurnEvent};
+use jan_host::{Ask, Host, Item, TurnEvent};
 use jan_models::{Engine, Provider};
 use serde_json::json;
 
@@ -337,7 +337,7 @@ async fn run(
             }
         };
         let ask = Ask {
-            messages: vec![json!({"role": "user", "content": text})],
+            messages: vec![Item::user(text)],
             model,
             ..Ask::default()
         };
@@ -382,14 +382,14 @@ async fn run(
         if line.trim().is_empty() {
             continue;
         }
-        history.push(json!({"role": "user", "content": line}));
+        history.push(Item::user(line));
         let ask = Ask {
             messages: history.clone(),
             model: model.clone(),
             ..Ask::default()
         };
         match turn(&host, &id, ask, Some(&mut interrupts)).await {
-            Ok(reply) => history.push(json!({"role": "assistant", "content": reply})),
+            Ok(reply) => history.push(Item::assistant(reply)),
             Err(e) => {
                 history.pop();
                 eprintln!(

@@ -36,8 +36,8 @@ use isolate::{Isolate, Spawn};
 /// The model side of `@janhq/core`: the provider interface.
 pub use jan_provider as models;
 pub use jan_turn::{
-    Ask, MAX_ROUNDS, MAX_TOOL_OUTPUT, ModelChoiceError, ToolCall, ToolRun, Truncation, TurnError,
-    TurnEvent,
+    Ask, Item, MAX_ROUNDS, MAX_TOOL_OUTPUT, ModelChoiceError, ToolCall, ToolRun, Truncation,
+    TurnError, TurnEvent,
 };
 pub use models::{ModelProvider, NO_MODEL_HELP, NoModels};
 use replies::Replies;
@@ -413,7 +413,7 @@ impl Host {
                     "id": req_id,
                     "type": "message",
                     "thread_id": ask.thread_id,
-                    "messages": ask.conversation(),
+                    "messages": jan_turn::to_chat(&ask.conversation()),
                     "instructions": ask.instructions_for(&assistant),
                     "model": ask.model,
                     "tools": ask.tools,

@@ -342,7 +342,8 @@ impl Spec {
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
         // Names are letters, digits, `_` and `-`: nothing to escape.
         let key = |name: &str| format!(r#"\{{\s*"name"\s*:\s*"{name}""#);
-        let fence = |name: &str| format!(r#"\s*```(json)?\s*{}"#, key(name));
+        // As `fenced` reads them: ``` or ```json, then a line break.
+        let fence = |name: &str| format!(r#"\s*```(json)?[ \t]*\r?\n\s*{}"#, key(name));
         let bare = |name: &str| format!(r#"\s*{}"#, key(name));
         let any = format!("({})", names.join("|"));
         let (fence_any, bare_any) = (fence(&any), bare(&any));
@@ -356,7 +357,7 @@ impl Spec {
                 bounded(&json!({"type": "object"}))
             };
             let call = format!(
-                "{gap} \",\" {gap} \"\\\"arguments\\\"\" {gap} \":\" {gap} %json {args} {gap} \"}}\""
+                "{gap} \",\" {gap} (\"\\\"arguments\\\"\" | \"\\\"parameters\\\"\") {gap} \":\" {gap} %json {args} {gap} \"}}\""
             );
             starts.push(format!("FENCE{i} fenced{i} (REST)?"));
             starts.push(format!("BARE{i} bare{i} (REST)?"));
@@ -918,6 +919,16 @@ mod grammar_tests {
         ] {
             assert!(constrain::accepts(&g, free), "refused {free}");
         }
+        // Llama 3.x names the arguments `parameters`.
+        assert!(constrain::accepts(
+            &g,
+            r#"{"name": "get_weather", "parameters": {"city": "Oslo", "unit": "c"}}"#
+        ));
+        // A fence the parser would not read (no line break after it) is text.
+        assert!(constrain::accepts(
+            &g,
+            r#"```json {"name": "get_weather", "arguments": {"unit": "k"}}```"#
+        ));
         // Text may follow an untagged call (small models echo the call,
         // then answer), but no tagged call, which would skip the schema.
         let bare_call = r#"{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "c"}}"#;

@@ -81,7 +81,7 @@ fn object(s: &AppState, a: &Assistant) -> Value {
         ("top_p", Value::Null),
         ("response_format", json!("auto")),
     ] {
-        if v.get(k).is_none() {
+        if v.get(k).is_none_or(Value::is_null) {
             v[k] = d;
         }
     }
@@ -253,8 +253,15 @@ fn apply(m: &mut jan_assistant::Manifest, body: &Map<String, Value>) -> ApiResul
         m.metadata = md.as_object().cloned();
     }
     for k in OPENAI_FIELDS {
-        if let Some(v) = body.get(*k) {
-            m.extra.insert(k.to_string(), v.clone());
+        match body.get(*k) {
+            // null: back to the default.
+            Some(Value::Null) => {
+                m.extra.remove(*k);
+            }
+            Some(v) => {
+                m.extra.insert(k.to_string(), v.clone());
+            }
+            None => {}
         }
     }
     // jan's own fields, for clients that know them.

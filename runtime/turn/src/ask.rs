@@ -8,14 +8,15 @@ use jan_assistant::Assistant;
 use jan_provider::{AllowedModel, ModelProvider, apply_overrides};
 use serde_json::{Map, Value, json};
 
-use crate::event::{ToolRun, round_messages};
+use crate::event::ToolRun;
+use crate::item::{Item, to_chat};
 
 /// A user turn for an assistant.
 #[derive(Debug, Clone, Default)]
 pub struct Ask {
     pub thread_id: Option<String>,
-    /// The conversation so far, OpenAI-style messages (`{role, content}`).
-    pub messages: Vec<Value>,
+    /// The conversation so far.
+    pub messages: Vec<Item>,
     /// Rounds of calls this turn already made, with their outputs (a run
     /// resumed after `submit_tool_outputs`); shown after `messages`, never
     /// cut by truncation.
@@ -54,12 +55,14 @@ impl Ask {
     pub fn from_request_payload(payload: Value) -> Result<Ask, String> {
         match payload {
             Value::String(text) => Ok(Ask {
-                messages: vec![json!({"role": "user", "content": text})],
+                messages: vec![Item::user(text)],
                 ..Ask::default()
             }),
             Value::Object(mut o) => {
                 let messages = match o.remove("messages") {
-                    Some(Value::Array(m)) => m,
+                    Some(Value::Array(m)) => {
+                        Item::from_chat_list(&m).map_err(|e| format!("events.request: {e}"))?
+                    }
                     _ => {
                         return Err(
                             "events.request: the payload must be a string or { messages: [...] }"
@@ -90,16 +93,16 @@ impl Ask {
         }
     }
 
-    /// The messages the turn shows (handlers and models alike): the
+    /// The items the turn shows (handlers and models alike): the
     /// conversation after truncation, then the turn's own tool rounds.
-    pub fn conversation(&self) -> Vec<Value> {
+    pub fn conversation(&self) -> Vec<Item> {
         let keep = match self.truncation {
             Truncation::Auto => 0,
             Truncation::LastMessages(n) => self.messages.len().saturating_sub(n),
         };
         let mut out = self.messages[keep..].to_vec();
         for round in &self.tool_rounds {
-            out.extend(round_messages("", round));
+            out.extend(Item::round("", round));
         }
         out
     }
@@ -209,7 +212,7 @@ pub fn chat_request(a: &Assistant, ask: &Ask, model: &AllowedModel, tools: Vec<V
     if let Some(i) = ask.instructions_for(a) {
         messages.push(json!({"role": "system", "content": i}));
     }
-    messages.extend(ask.conversation());
+    messages.extend(to_chat(&ask.conversation()));
     let mut request = json!({"model": descriptor["id"], "messages": messages, "stream": true});
     for (k, v) in ask.parameters.iter().filter(|(_, v)| !v.is_null()) {
         request[k] = v.clone();
@@ -301,10 +304,7 @@ mod tests {
         }));
         let model = choose_model(&a, &p, None).unwrap();
         let ask = Ask {
-            messages: vec![
-                json!({"role": "user", "content": "1"}),
-                json!({"role": "user", "content": "2"}),
-            ],
+            messages: vec![Item::user("1"), Item::user("2")],
             tool_rounds: vec![vec![ToolRun {
                 call: jan_provider::ToolCall {
                     id: "c".into(),

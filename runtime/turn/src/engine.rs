@@ -7,7 +7,8 @@ use jan_provider::{BoxFuture, ChatEvent, ModelProvider, ToolCall, Usage};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::event::{ToolRun, TurnError, TurnEvent, round_messages};
+use crate::event::{ToolRun, TurnError, TurnEvent};
+use crate::item::{Item, to_chat};
 
 /// Model rounds in one turn: a model that keeps calling tools without
 /// answering fails the turn after this many.
@@ -122,7 +123,7 @@ pub async fn run(
                 ran.push(ToolRun { call, output });
             }
             if let Some(m) = request["messages"].as_array_mut() {
-                m.extend(round_messages(&done.content, &ran));
+                m.extend(to_chat(&Item::round(&done.content, &ran)));
             }
             if tx.send(TurnEvent::ToolsRan(ran)).is_err() {
                 return;

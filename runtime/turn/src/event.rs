@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use jan_provider::{BadParam, Completion, ContextOverflow, ModelNotFound, ToolCall};
-use serde_json::{Value, json};
+use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 
 /// One event of a turn, in order. A turn ends with exactly one
 /// [`TurnEvent::Done`] or [`TurnEvent::Error`].
@@ -150,18 +152,6 @@ pub fn calls_from_json(value: &Value) -> Result<Vec<ToolCall>, String> {
         .collect()
 }
 
-/// The messages that feed one round of tools back to the model: the
-/// assistant's message with its calls, then one `tool` message each.
-pub fn round_messages(text: &str, runs: &[ToolRun]) -> Vec<Value> {
-    let calls: Vec<Value> = runs.iter().map(|r| r.call.to_json()).collect();
-    let mut out = vec![json!({"role": "assistant", "content": text, "tool_calls": calls})];
-    out.extend(
-        runs.iter()
-            .map(|r| json!({"role": "tool", "tool_call_id": r.call.id, "content": r.output})),
-    );
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,7 +182,7 @@ mod tests {
             },
             output: "42".into(),
         };
-        let m = round_messages("", std::slice::from_ref(&run));
+        let m = crate::item::to_chat(&crate::Item::round("", std::slice::from_ref(&run)));
         assert_eq!(m[0]["tool_calls"][0]["id"], "call_1");
         assert_eq!(
             m[1],

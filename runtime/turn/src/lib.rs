@@ -16,8 +16,10 @@
 mod ask;
 mod engine;
 mod event;
+mod item;
 
 pub use ask::{Ask, ModelChoiceError, Truncation, allowed_models, chat_request, choose_model};
 pub use engine::{MAX_ROUNDS, MAX_TOOL_OUTPUT, NoTools, ToolRunner, run, start};
-pub use event::{ToolRun, TurnError, TurnEvent, calls_from_json, round_messages};
+pub use event::{ToolRun, TurnError, TurnEvent, calls_from_json};
+pub use item::{Content, Item, Role, to_chat};
 pub use jan_provider::{BoxFuture, ToolCall};

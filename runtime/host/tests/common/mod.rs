@@ -108,7 +108,7 @@ pub fn assistant(root: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 pub fn user(text: &str) -> Ask {
     Ask {
-        messages: vec![json!({"role": "user", "content": text})],
+        messages: vec![jan_host::Item::user(text)],
         ..Ask::default()
     }
 }

@@ -138,6 +138,13 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
     crate::check_request(&s, chat.clone())
         .await
         .map_err(responses_param)?;
+    // An assistant's turn reads the context as items (checked before
+    // anything is stored).
+    let items = match &assistant {
+        Some(_) => jan_turn::Item::from_chat_list(&context)
+            .map_err(|e| ApiError::invalid(Some("input"), e))?,
+        None => Vec::new(),
+    };
 
     let id = new_id("resp");
     let mut response = json!({
@@ -170,7 +177,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
             Source::Assistant(
                 a.id.clone(),
                 Ask {
-                    messages: context.clone(),
+                    messages: items,
                     instructions: req.instructions.clone().filter(|i| !i.is_empty()),
                     model: Some(model.clone()).filter(|m| !m.is_empty()),
                     parameters,

@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use jan_host::models::{Completion, Finish, Usage};
-use jan_host::{Ask, ToolCall, ToolRun, Truncation, TurnEvent};
+use jan_host::{Ask, Item, ToolCall, ToolRun, Truncation, TurnEvent};
 use jan_store::{is_terminal, new_id, now};
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, watch};
@@ -88,12 +88,29 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
         .host
         .assistant(&assistant_id)
         .map_err(|_| ApiError::not_found("assistant", &assistant_id))?;
-    // The run's sampling settings, else the assistant's (OpenAI's fields in
-    // assistant.json).
+    // The run's sampling settings as its turns will use them (and the run
+    // shows them): asked, else the assistant's overrides for the run's
+    // model, else assistant.json's (the turn's layering, fixed at start).
     let resolved = assistant.resolved();
-    let temperature =
-        within(req.temperature, "temperature", 0.0, 2.0)?.or(resolved["temperature"].as_f64());
-    let top_p = within(req.top_p, "top_p", 0.0, 1.0)?.or(resolved["top_p"].as_f64());
+    let model = assistant_model(&s, &assistant, req.model.clone());
+    let overrides = jan_turn::choose_model(&assistant, s.models().as_ref(), Some(&model))
+        .ok()
+        .and_then(|(_, o)| o);
+    let layered = |k: &str, asked: Option<f64>| {
+        asked
+            .or_else(|| {
+                overrides
+                    .as_ref()
+                    .and_then(|o| o.get(k))
+                    .and_then(Value::as_f64)
+            })
+            .or_else(|| resolved[k].as_f64())
+    };
+    let temperature = layered(
+        "temperature",
+        within(req.temperature, "temperature", 0.0, 2.0)?,
+    );
+    let top_p = layered("top_p", within(req.top_p, "top_p", 0.0, 1.0)?);
     let max_completion = within(
         req.max_completion_tokens,
         "max_completion_tokens",
@@ -155,7 +172,6 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
     crate::check_request(&s, check).await?;
     let meta = metadata(&body)?.unwrap_or(json!({}));
     let stream = req.stream.unwrap_or(false);
-    let model = assistant_model(&s, &assistant, req.model.clone());
     let mut instructions = req
         .instructions
         .clone()
@@ -482,12 +498,15 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
 
     // The history the assistant sees: the thread's messages (cut per the
     // truncation strategy), then this run's tool calls and their outputs.
-    let history: Vec<Value> = s
+    let history: Vec<Item> = s
         .store
         .messages(&thread)
         .unwrap_or_default()
         .iter()
-        .map(|m| json!({"role": m["role"], "content": message_text(m)}))
+        .map(|m| match m["role"].as_str() {
+            Some("assistant") => Item::assistant(message_text(m)),
+            _ => Item::user(message_text(m)),
+        })
         .collect();
     let truncation = match run["truncation_strategy"]["last_messages"].as_u64() {
         Some(n) => Truncation::LastMessages(n as usize),
@@ -516,17 +535,6 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     ] {
         if !v.is_null() && v != "auto" {
             parameters.insert(k.into(), v.clone());
-        }
-    }
-    // A run shows the assistant's sampling settings when it was given none;
-    // those are left to the turn's layering (where the assistant's
-    // per-model overrides come first), not passed as the run's own.
-    if let Ok(a) = s.host.assistant(&assistant_id) {
-        let resolved = a.resolved();
-        for k in ["temperature", "top_p", "response_format"] {
-            if parameters.get(k).is_some_and(|v| *v == resolved[k]) {
-                parameters.remove(k);
-            }
         }
     }
     let ask = Ask {
