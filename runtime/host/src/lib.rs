@@ -2,11 +2,12 @@
 //! own isolate, and answers requests to assistants.
 //!
 //! A request to an assistant is an event on `assistant:<id>` with payload
-//! `{ id, type: "message", thread_id, messages, instructions, model }`. An
-//! assistant whose code handles that topic answers through the handler's
+//! `{ id, type: "message", thread_id, messages, instructions, model, tools }`.
+//! An assistant whose code handles that topic answers through the handler's
 //! return value or by emitting on its own topic (see js-prelude/99_main.js);
-//! any other assistant gets the default answer: a chat with its first
-//! allowed model, with its instructions as the system message.
+//! any other assistant gets the default answer: a turn of jan-turn's engine
+//! on its model, with its instructions as the system message and its
+//! registered tools run inside the turn.
 
 mod ext;
 mod fetch;
