@@ -181,6 +181,18 @@ async fn auth(
 /// object, too large) is an OpenAI error.
 pub struct Body(pub serde_json::Map<String, Value>);
 
+/// Whether a body failed because no data came for the body timeout.
+fn stalled(e: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
@@ -188,6 +200,14 @@ impl<S: Send + Sync> FromRequest<S> for Body {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
+                if stalled(&e) {
+                    let mut err = ApiError::invalid(
+                        None,
+                        "The request body stopped arriving before it was complete.",
+                    );
+                    err.status = StatusCode::REQUEST_TIMEOUT;
+                    return err;
+                }
                 let status = e.status();
                 let mut err = ApiError::invalid(None, e.body_text());
                 err.status = status;
@@ -281,6 +301,10 @@ pub struct Limits {
     /// How long a client may take to send a request's headers, and how long
     /// a kept-alive connection may sit idle between requests (15 s).
     pub header_timeout: std::time::Duration,
+    /// How long a request body may stop arriving (no data) before the
+    /// request fails with 408 (30 s); a body that trickles is cut by the
+    /// 8 MiB cap.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -288,6 +312,7 @@ impl Default for Limits {
         Limits {
             max_connections: 512,
             header_timeout: std::time::Duration::from_secs(15),
+            body_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -313,7 +338,9 @@ pub async fn serve_with(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
-    let app = router(state);
+    let app = router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body_timeout,
+    ));
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();

@@ -63,6 +63,7 @@ async fn slow_and_idle_clients_are_cut_off_and_the_connection_cap_holds() {
         Limits {
             max_connections: 4,
             header_timeout: Duration::from_millis(400),
+            ..Limits::default()
         },
     )
     .await;
@@ -84,6 +85,7 @@ async fn slow_and_idle_clients_are_cut_off_and_the_connection_cap_holds() {
         Limits {
             max_connections: 4,
             header_timeout: Duration::from_secs(30),
+            ..Limits::default()
         },
     )
     .await;
@@ -96,5 +98,42 @@ async fn slow_and_idle_clients_are_cut_off_and_the_connection_cap_holds() {
     assert!(closed_within(&mut fifth, Duration::from_secs(10)).await);
     drop(held.pop());
     tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(health(addr).await.contains("200 OK"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stops_arriving_is_a_408_not_a_held_request() {
+    let t = tempfile::tempdir().unwrap();
+    let addr = start(
+        t.path(),
+        Limits {
+            body_timeout: Duration::from_millis(400),
+            ..Limits::default()
+        },
+    )
+    .await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"POST /v1/threads HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"metadata\": ")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&out).contains("}}") {
+        match tokio::time::timeout_at(end, c.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => out.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+    assert!(out.contains("\"type\":\"invalid_request_error\""), "{out}");
+    // Nothing was written, and the server still answers.
+    assert!(
+        std::fs::read_dir(t.path().join("threads"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
     assert!(health(addr).await.contains("200 OK"));
 }
