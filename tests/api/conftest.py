@@ -38,9 +38,11 @@ def free_port():
 
 
 class Server:
-    def __init__(self, data, api_key=None):
+    def __init__(self, data, api_key=None, prefix=()):
         self.data = data
         self.api_key = api_key
+        # A command that runs the server (`nsenter …` for a namespace).
+        self.prefix = list(prefix)
         self.port = free_port()
         self.proc = None
 
@@ -51,7 +53,7 @@ class Server:
     def start(self):
         env = dict(os.environ, JAN_DATA_FOLDER=str(self.data))
         env.pop("JAN_API_KEY", None)
-        args = [JAN, "serve", "--port", str(self.port)]
+        args = self.prefix + [JAN, "serve", "--port", str(self.port)]
         if self.api_key:
             args += ["--api-key", self.api_key]
         # A file, not a pipe: a chatty server must never block on a full

@@ -8,6 +8,7 @@
 
 mod data;
 mod fsutil;
+mod record;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 
 pub use data::{DataDir, subfolders};
 pub use fsutil::atomic_write;
+pub use record::{UnreadableRecord, read_json, read_json_object, warn_once};
 
 /// The default time budget for one request to an assistant's code.
 pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;

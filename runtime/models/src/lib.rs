@@ -351,7 +351,10 @@ impl Engine {
         }
         let dir = self.models_dir.join(id);
         if dir.is_dir() {
-            let e = folder::load(&dir)?;
+            // The folder of that name is the model asked for: its error is
+            // the answer, not "no such model".
+            let e = folder::load(&dir)
+                .map_err(|e| jan_assistant::UnreadableRecord::new(&dir, format!("{e:#}")))?;
             if e.id == id {
                 return Ok(e);
             }
@@ -548,7 +551,7 @@ impl jan_provider::ModelProvider for Provider {
             .filter_map(|(dir, e)| match e {
                 Ok(e) => Some(e.json),
                 Err(err) => {
-                    tracing::warn!("skipping model in {}: {err:#}", dir.display());
+                    jan_assistant::UnreadableRecord::new(dir, format!("{err:#}")).warn_skipped();
                     None
                 }
             })

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use jan_assistant::{Assistant, valid_id, write_manifest};
+use jan_assistant::{Assistant, UnreadableRecord, valid_id, write_manifest};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -92,13 +92,29 @@ pub(crate) fn load(s: &AppState, id: &str) -> ApiResult<Assistant> {
     if !valid_id(id) {
         return Err(ApiError::not_found("assistant", id));
     }
-    // Assistants added by hand on disk are found too.
-    if s.host.assistant(id).is_err() {
-        s.host.load_all(&s.data);
+    // Assistants added by hand on disk are found too. A folder of that
+    // name that does not load is the assistant asked for: its error is the
+    // answer.
+    if s.host.assistant(id).is_err()
+        && let Some(bad) = load_all(s)
+            .into_iter()
+            .find(|e| e.path.file_name().is_some_and(|n| n == id))
+    {
+        return Err(ApiError::unreadable(&bad));
     }
     s.host
         .assistant(id)
         .map_err(|_| ApiError::not_found("assistant", id))
+}
+
+/// Loads the assistants added on disk; those that do not load are logged
+/// with their folder, left out, and returned.
+fn load_all(s: &AppState) -> Vec<UnreadableRecord> {
+    let failed = s.host.load_all(&s.data).into_iter();
+    failed
+        .map(|(dir, e)| UnreadableRecord::new(dir, e))
+        .inspect(UnreadableRecord::warn_skipped)
+        .collect()
 }
 
 #[utoipa::path(get, path = "/assistants", tag = "Assistants", summary = "List assistants", params(ListParams), responses((status = 200, description = "A page of assistants", body = Object)))]
@@ -107,7 +123,7 @@ pub async fn list(
     Query(q): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
-    s.host.load_all(&s.data);
+    load_all(&s);
     let items: Vec<Value> = s
         .data
         .list_assistants()
@@ -330,9 +346,12 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
     );
     apply(&mut manifest, &body)?;
     let dir = s.data.assistants().join(&id);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| ApiError::internal(format!("cannot create {}: {e}", dir.display())))?;
-    write_manifest(&dir, &manifest).map_err(|e| ApiError::internal(e.to_string()))?;
+    let written = std::fs::create_dir_all(&dir).and_then(|()| write_manifest(&dir, &manifest));
+    if let Err(e) = written {
+        // A full disk: leave no half-made assistant behind.
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(ApiError::storage(&e));
+    }
     let a = s
         .host
         .load(&dir)
@@ -353,7 +372,7 @@ pub async fn modify(
     check_tools(&s, &body).await?;
     let mut manifest = a.manifest.clone();
     apply(&mut manifest, &body)?;
-    write_manifest(&a.dir, &manifest).map_err(|e| ApiError::internal(e.to_string()))?;
+    write_manifest(&a.dir, &manifest).map_err(|e| ApiError::storage(&e))?;
     let a = s
         .host
         .load(&a.dir)
@@ -379,7 +398,7 @@ pub async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> ApiRes
         a.id,
         uuid::Uuid::new_v4().simple()
     ));
-    std::fs::rename(&a.dir, &trash).map_err(|e| ApiError::internal(e.to_string()))?;
+    std::fs::rename(&a.dir, &trash).map_err(|e| ApiError::storage(&e))?;
     let _ = std::fs::remove_dir_all(&trash);
     s.host
         .bus()

@@ -85,6 +85,32 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
     }
 
+    /// A failure to read or write the data folder: a full disk (or quota)
+    /// is 507 `insufficient_storage`, which a client may retry once space
+    /// is freed; anything else is a 500.
+    pub fn storage(e: &std::io::Error) -> Self {
+        use std::io::ErrorKind::{FileTooLarge, QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+        match e.kind() {
+            StorageFull | QuotaExceeded | FileTooLarge => ApiError {
+                code: Some("insufficient_storage"),
+                ..Self::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "server_error",
+                    format!("The data folder's disk is full ({e}); free some space and retry."),
+                )
+            },
+            ReadOnlyFilesystem => Self::internal(format!("The data folder is read-only ({e})."))
+                .with_code("read_only"),
+            _ => Self::internal(format!("storage error: {e}")),
+        }
+    }
+
+    /// 500 `unreadable_record`: a record of the data folder is there but
+    /// cannot be read; the message names the file.
+    pub fn unreadable(e: &jan_assistant::UnreadableRecord) -> Self {
+        Self::internal(e.to_string()).with_code("unreadable_record")
+    }
+
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = Some(code);
         self

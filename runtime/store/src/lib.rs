@@ -13,6 +13,13 @@
 //! the next append (which so always starts on a fresh line). Writers to one
 //! thread hold that thread's lock, so concurrent requests never interleave.
 //!
+//! A record that is there but cannot be read (a garbage `thread.json`, run
+//! or steps file, response) is left as it is: lists skip it and log its
+//! path, and a request for it fails with
+//! [`UnreadableRecord`](jan_assistant::UnreadableRecord), which names the
+//! file. A garbage line of a message log is skipped and logged with its
+//! path and line number.
+//!
 //! What a crash can leave behind (`.tmp-*` files of unfinished atomic
 //! writes, `.deleted-*` folders, a thread folder whose `thread.json` was
 //! never written) is removed when the store is opened.
@@ -24,13 +31,16 @@ use std::sync::{Arc, Mutex};
 
 mod responses;
 
-use jan_assistant::{atomic_write, valid_id};
+use jan_assistant::{UnreadableRecord, atomic_write, valid_id, warn_once};
 use serde_json::{Value, json};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("No {0} found with id '{1}'.")]
     NotFound(&'static str, String),
+    /// The record is there but cannot be read: the error names the file.
+    #[error(transparent)]
+    Unreadable(#[from] UnreadableRecord),
     #[error("storage error: {0}")]
     Io(#[from] std::io::Error),
     #[error("storage error: {0}")]
@@ -117,7 +127,15 @@ impl Store {
         store.clean_leftovers();
         store.open_responses()?;
         for thread in store.thread_ids() {
-            for mut run in store.runs(&thread).unwrap_or_default() {
+            let runs = match store.runs(&thread) {
+                Ok(runs) => runs,
+                Err(StoreError::Unreadable(e)) => {
+                    e.warn_skipped();
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            for mut run in runs {
                 let status = run["status"].as_str().unwrap_or("failed");
                 if !is_terminal(status) && status != "requires_action" {
                     run["status"] = "failed".into();
@@ -183,7 +201,15 @@ impl Store {
         }
     }
 
+    /// The folder of a readable thread.
     fn dir(&self, thread: &str) -> Result<PathBuf> {
+        let dir = self.folder(thread)?;
+        read_json(&dir.join("thread.json"))?;
+        Ok(dir)
+    }
+
+    /// The folder of a thread, readable or not.
+    fn folder(&self, thread: &str) -> Result<PathBuf> {
         let dir = self.root.join(thread);
         if !valid_id(thread) || !dir.join("thread.json").is_file() {
             return Err(StoreError::NotFound("thread", thread.to_string()));
@@ -207,14 +233,19 @@ impl Store {
     pub fn create_thread(&self, metadata: Value, tool_resources: Value) -> Result<Value> {
         let id = new_id("thread");
         let dir = self.root.join(&id);
-        std::fs::create_dir_all(dir.join("runs"))?;
         let thread = json!({
             "id": id, "object": "thread", "created_at": now(),
             "metadata": if metadata.is_null() { json!({}) } else { metadata },
             "tool_resources": if tool_resources.is_null() { json!({}) } else { tool_resources },
         });
-        write_json(&dir.join("thread.json"), &thread)?;
-        Ok(thread)
+        let made = std::fs::create_dir_all(dir.join("runs"))
+            .map_err(StoreError::from)
+            .and_then(|()| write_json(&dir.join("thread.json"), &thread));
+        if made.is_err() {
+            // A full disk: leave no folder without a thread behind.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        made.map(|()| thread)
     }
 
     pub fn thread(&self, id: &str) -> Result<Value> {
@@ -226,8 +257,9 @@ impl Store {
         write_json(&self.dir(id)?.join("thread.json"), thread)
     }
 
+    /// Deletes a thread, also one whose thread.json cannot be read.
     pub fn delete_thread(&self, id: &str) -> Result<()> {
-        let dir = self.dir(id)?;
+        let dir = self.folder(id)?;
         // Rename first: a half-deleted folder is never seen as a thread.
         let trash = self.root.join(format!(".deleted-{id}"));
         std::fs::rename(&dir, &trash)?;
@@ -253,10 +285,15 @@ impl Store {
             .truncate(false)
             .open(&path)?;
         cut_torn_tail(&mut f, &path)?;
-        f.seek(SeekFrom::End(0))?;
-        f.write_all(&line)?;
-        f.sync_data()?;
-        Ok(())
+        let end = f.seek(SeekFrom::End(0))?;
+        let written = f.write_all(&line).and_then(|()| f.sync_data());
+        if written.is_err() {
+            // A full disk may take part of the line: take it back, so the
+            // log holds only whole lines and this unanswered message does
+            // not appear later.
+            let _ = f.set_len(end);
+        }
+        Ok(written?)
     }
 
     pub fn delete_message(&self, thread: &str, id: &str) -> Result<()> {
@@ -269,18 +306,22 @@ impl Store {
         let path = self.dir(thread)?.join("messages.jsonl");
         // Bytes, not a string: a line torn inside a UTF-8 character must
         // not make the whole log unreadable.
-        let text = match std::fs::read(path) {
+        let text = match std::fs::read(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e.into()),
         };
         let mut order: Vec<String> = Vec::new();
         let mut by_id: HashMap<String, Value> = HashMap::new();
-        for line in text.split(|&b| b == b'\n') {
+        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
             // A line cut short by a crash does not parse; skip it.
             let Ok(v) = serde_json::from_slice::<Value>(line) else {
                 if !line.iter().all(u8::is_ascii_whitespace) {
-                    tracing::warn!("{thread}: skipping an unreadable line of messages.jsonl");
+                    warn_once(format!(
+                        "skipping {}:{}: not a JSON message",
+                        path.display(),
+                        n + 1
+                    ));
                 }
                 continue;
             };
@@ -352,13 +393,17 @@ impl Store {
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir)?.filter_map(|e| e.ok()) {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json")
-                && !name.ends_with(".steps.json")
-                && !name.starts_with('.')
-                && let Ok(mut v) = read_json(&e.path())
-            {
-                self.expire(thread, &mut v)?;
-                out.push(v);
+            if !name.ends_with(".json") || name.ends_with(".steps.json") || name.starts_with('.') {
+                continue;
+            }
+            match read_json(&e.path()) {
+                Ok(mut v) => {
+                    self.expire(thread, &mut v)?;
+                    out.push(v);
+                }
+                Err(StoreError::Unreadable(e)) => e.warn_skipped(),
+                // Deleted meanwhile.
+                Err(_) => {}
             }
         }
         Ok(out)
@@ -387,10 +432,7 @@ impl Store {
     /// The steps file as it is (no check that the run exists or expired).
     fn read_steps(&self, thread: &str, run: &str) -> Result<Vec<Value>> {
         let path = self.run_path(thread, run)?.with_extension("steps.json");
-        match read_json(&path) {
-            Ok(Value::Array(a)) => Ok(a),
-            _ => Ok(Vec::new()),
-        }
+        read_list(&path)
     }
 }
 
@@ -429,8 +471,25 @@ fn write_json(path: &Path, v: &Value) -> Result<()> {
     Ok(())
 }
 
+/// Reads a record that is a JSON array: missing is empty.
+fn read_list(path: &Path) -> Result<Vec<Value>> {
+    match jan_assistant::read_json(path)? {
+        None => Ok(Vec::new()),
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(UnreadableRecord::new(path, "not a JSON array").into()),
+    }
+}
+
+/// Reads a record that must be a JSON object; a file removed meanwhile is
+/// an I/O error (callers check for it first).
 fn read_json(path: &Path) -> Result<Value> {
-    Ok(serde_json::from_slice(&std::fs::read(path)?)?)
+    jan_assistant::read_json_object(path)?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} was removed", path.display()),
+        )
+        .into()
+    })
 }
 
 #[cfg(test)]
@@ -537,6 +596,47 @@ mod tests {
         assert!(matches!(s.run(id, "../x"), Err(StoreError::NotFound(..))));
         s.delete_thread(id).unwrap();
         assert!(matches!(s.thread(id), Err(StoreError::NotFound(..))));
+    }
+
+    #[test]
+    fn unreadable_records_are_skipped_in_lists_named_on_request_and_kept() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("threads");
+        let s = Store::open(&root).unwrap();
+        let id = s.create_thread(Value::Null, Value::Null).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for run in ["run_1", "run_2"] {
+            s.put_run(&id, &json!({"id": run, "status": "completed"}))
+                .unwrap();
+        }
+        let runs = root.join(&id).join("runs");
+        std::fs::write(runs.join("run_2.json"), "{ no").unwrap();
+        std::fs::write(runs.join("run_1.steps.json"), "{}").unwrap();
+        // Reopening (crash recovery reads every run) skips it too.
+        let s = Store::open(&root).unwrap();
+        let listed: Vec<Value> = s.runs(&id).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["id"], "run_1");
+        let named = |e: StoreError, file: &str| match e {
+            StoreError::Unreadable(u) => assert_eq!(u.path, runs.join(file)),
+            other => panic!("{other}"),
+        };
+        named(s.run(&id, "run_2").unwrap_err(), "run_2.json");
+        named(s.steps(&id, "run_1").unwrap_err(), "run_1.steps.json");
+        // A write does not replace what could not be read.
+        named(
+            s.put_step(&id, "run_1", &json!({"id": "step_1"}))
+                .unwrap_err(),
+            "run_1.steps.json",
+        );
+        assert_eq!(std::fs::read(runs.join("run_1.steps.json")).unwrap(), b"{}");
+        // A thread whose thread.json is garbage: named, and deletable.
+        std::fs::write(root.join(&id).join("thread.json"), "[]").unwrap();
+        assert!(matches!(s.messages(&id), Err(StoreError::Unreadable(_))));
+        s.delete_thread(&id).unwrap();
+        assert!(matches!(s.thread(&id), Err(StoreError::NotFound(..))));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use jan_assistant::valid_id;
 use serde_json::{Value, json};
 
-use crate::{Result, Store, StoreError, read_json, write_json};
+use crate::{Result, Store, StoreError, read_json, read_list, write_json};
 
 impl Store {
     /// Creates `responses/`; responses left `queued` or `in_progress` by a
@@ -43,9 +43,13 @@ impl Store {
                 }
                 continue;
             };
-            let Ok(mut r) = self.response(id) else {
-                tracing::warn!("skipping {}: not a readable response", e.path().display());
-                continue;
+            let mut r = match self.response(id) {
+                Ok(r) => r,
+                Err(StoreError::Unreadable(e)) => {
+                    e.warn_skipped();
+                    continue;
+                }
+                Err(_) => continue,
             };
             if matches!(r["status"].as_str(), Some("queued" | "in_progress")) {
                 r["status"] = "failed".into();
@@ -101,15 +105,13 @@ impl Store {
     /// The input items a response was created with.
     pub fn response_input(&self, id: &str) -> Result<Vec<Value>> {
         self.response(id)?;
-        let v = read_json(&self.response_path(id, ".input")?)?;
-        Ok(v.as_array().cloned().unwrap_or_default())
+        read_list(&self.response_path(id, ".input")?)
     }
 
     /// The chat messages a response was answered from (no instructions).
     pub fn response_context(&self, id: &str) -> Result<Vec<Value>> {
         self.response(id)?;
-        let v = read_json(&self.response_path(id, ".context")?)?;
-        Ok(v.as_array().cloned().unwrap_or_default())
+        read_list(&self.response_path(id, ".context")?)
     }
 
     pub fn delete_response(&self, id: &str) -> Result<()> {

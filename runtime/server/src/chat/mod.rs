@@ -65,6 +65,9 @@ pub(crate) fn engine_error(e: anyhow::Error) -> ApiError {
     if let Some(ModelNotFound(id)) = e.downcast_ref::<ModelNotFound>() {
         return ApiError::not_found("model", id).with_code("model_not_found");
     }
+    if let Some(u) = e.downcast_ref::<jan_assistant::UnreadableRecord>() {
+        return ApiError::unreadable(u);
+    }
     if let Some(b) = e.downcast_ref::<BadParam>() {
         return ApiError::invalid(Some(&b.param), b.to_string());
     }

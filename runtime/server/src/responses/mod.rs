@@ -16,7 +16,7 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use jan_host::models::{ChatEvent, ChatStream, Completion, Finish};
 use jan_host::{Answer, Ask, TurnEvent};
-use jan_store::{new_id, now};
+use jan_store::{StoreError, new_id, now};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -81,14 +81,15 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
             None => Vec::new(),
         },
         Some(prev) => {
-            let not_found = || {
-                ApiError::invalid(
+            let not_found = |e: StoreError| match e {
+                StoreError::NotFound(..) => ApiError::invalid(
                     Some("previous_response_id"),
                     format!("Previous response with id '{prev}' not found."),
                 )
-                .with_code("previous_response_not_found")
+                .with_code("previous_response_not_found"),
+                other => other.into(),
             };
-            let r = s.store.response(prev).map_err(|_| not_found())?;
+            let r = s.store.response(prev).map_err(not_found)?;
             if !matches!(r["status"].as_str(), Some("completed" | "incomplete")) {
                 return Err(ApiError::invalid(
                     Some("previous_response_id"),
@@ -98,7 +99,7 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
                     ),
                 ));
             }
-            let mut c = s.store.response_context(prev).map_err(|_| not_found())?;
+            let mut c = s.store.response_context(prev).map_err(not_found)?;
             c.extend(output_messages(&r["output"]));
             c
         }

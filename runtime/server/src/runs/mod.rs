@@ -81,13 +81,7 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
         ),
     ])?;
     let assistant_id = req.assistant_id.clone();
-    if s.host.assistant(&assistant_id).is_err() {
-        s.host.load_all(&s.data);
-    }
-    let assistant = s
-        .host
-        .assistant(&assistant_id)
-        .map_err(|_| ApiError::not_found("assistant", &assistant_id))?;
+    let assistant = crate::assistants::load(&s, &assistant_id)?;
     // The run's sampling settings as its turns will use them (and the run
     // shows them): asked, else the assistant's overrides for the run's
     // model, else assistant.json's (the turn's layering, fixed at start).
@@ -750,12 +744,7 @@ pub async fn create_thread_and_run(
     // Check the body and the assistant before creating anything.
     let req: RunCreate = crate::typed(&body)?;
     let assistant_id = req.assistant_id;
-    if s.host.assistant(&assistant_id).is_err() {
-        s.host.load_all(&s.data);
-        s.host
-            .assistant(&assistant_id)
-            .map_err(|_| ApiError::not_found("assistant", &assistant_id))?;
-    }
+    crate::assistants::load(&s, &assistant_id)?;
     body.remove("thread");
     start(s, Target::New(spec), body).await
 }

@@ -18,6 +18,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what, id) => ApiError::not_found(what, &id),
+            StoreError::Unreadable(e) => ApiError::unreadable(&e),
+            StoreError::Io(e) => ApiError::storage(&e),
             other => ApiError::internal(other.to_string()),
         }
     }
@@ -148,9 +150,14 @@ pub(crate) fn create_thread_from(s: &AppState, body: &Map<String, Value>) -> Api
         body.get("tool_resources").cloned().unwrap_or(Value::Null),
     )?;
     let id = thread["id"].as_str().unwrap_or_default().to_string();
-    for (i, m) in probe.iter().enumerate() {
+    let written = probe.iter().enumerate().try_for_each(|(i, m)| {
         let msg = new_message(&id, m, &format!("messages[{i}]."))?;
-        s.store.put_message(&id, &msg)?;
+        Ok::<_, ApiError>(s.store.put_message(&id, &msg)?)
+    });
+    if let Err(e) = written {
+        // A request that failed leaves no thread behind (a full disk).
+        let _ = s.store.delete_thread(&id);
+        return Err(e);
     }
     s.host.bus().emit("api", "thread.created", thread.clone());
     Ok(thread)
