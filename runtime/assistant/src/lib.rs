@@ -231,7 +231,13 @@ impl NetGrant {
                 None => (s.to_string(), None),
             }
         };
-        if host.is_empty() {
+        // A name (letters, digits, `-`, `_`, `.`) or an address: anything
+        // else could never match a connection.
+        let name = |h: &str| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if host.is_empty() || !(name(&host) || host.parse::<std::net::IpAddr>().is_ok()) {
             return None;
         }
         Some(NetGrant {
@@ -341,6 +347,16 @@ impl Assistant {
                 message: "field `events`: a topic pattern is empty".into(),
             });
         }
+        if manifest
+            .extra
+            .get("model")
+            .is_some_and(|m| !m.is_null() && !m.is_string())
+        {
+            return Err(LoadError::Invalid {
+                path,
+                message: "field `model`: expected a model id (a string)".into(),
+            });
+        }
         if let Some(p) = &manifest.permissions {
             p.validate().map_err(|message| LoadError::Invalid {
                 path: path.clone(),
@@ -348,6 +364,7 @@ impl Assistant {
             })?;
         }
         let name = manifest.name.clone().unwrap_or_else(|| folder.clone());
+        let mut manifest = manifest;
         let created_at = match manifest.created_at {
             Some(t) => t,
             None => {
@@ -356,6 +373,9 @@ impl Assistant {
                 // still loads, with the folder's own time.
                 let t = folder_time(&dir);
                 let _ = record_created_at(&path, t);
+                // Kept, so a rewrite of the file keeps it too (the folder's
+                // time changes with every write in it).
+                manifest.created_at = Some(t);
                 t
             }
         };

@@ -19,9 +19,58 @@ pub fn read_header(
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut file = std::io::BufReader::new(file);
-    let content = gguf_file::Content::read(&mut file)
-        .map_err(|e| anyhow::anyhow!("{} is not a valid GGUF file: {e}", path.display()))?;
+    let content = guarded(|| {
+        let content = gguf_file::Content::read(&mut file)?;
+        check_tensors(&content, file.get_ref().metadata()?.len())?;
+        Ok(content)
+    })
+    .map_err(|e| anyhow::anyhow!("{} is not a valid GGUF file: {e:#}", path.display()))?;
     Ok((content, file))
+}
+
+/// Checks the tensor index before any tensor is read: Candle multiplies
+/// the dimensions unchecked (a forged shape overflows) and views an empty
+/// tensor's buffer as blocks (undefined behaviour).
+fn check_tensors(content: &gguf_file::Content, file_len: u64) -> anyhow::Result<()> {
+    let room = file_len.saturating_sub(content.tensor_data_offset);
+    for (name, t) in &content.tensor_infos {
+        let dims = t.shape.dims();
+        let elems = dims
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d).filter(|_| d > 0))
+            .ok_or_else(|| anyhow::anyhow!("tensor '{name}' has the shape {dims:?}"))?;
+        let block = t.ggml_dtype.block_size();
+        (elems % block == 0)
+            .then(|| (elems / block).checked_mul(t.ggml_dtype.type_size()))
+            .flatten()
+            .filter(|&b| {
+                t.offset
+                    .checked_add(b as u64)
+                    .is_some_and(|end| end <= room)
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "tensor '{name}' ({dims:?} of {:?} at offset {}) does not fit in the file",
+                    t.ggml_dtype,
+                    t.offset
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Runs Candle's GGUF code on an untrusted file: a panic there (a forged
+/// `general.alignment` of 0 divides by zero in Candle 0.11) is an error
+/// for this file, not a crash of the request's task.
+pub fn guarded<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(anyhow::anyhow!("the file is malformed ({why})"))
+    })
 }
 
 impl Meta {

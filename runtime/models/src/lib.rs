@@ -63,8 +63,9 @@ impl Loaded {
         let meta = gguf::Meta(content.metadata.clone());
         let config = llama::Config::from_meta(&meta)?;
         let ctx = entry.ctx_len().min(config.context_length.max(1));
-        let model = llama::Model::load(&content, &mut file, config, ctx, &Device::Cpu)
-            .with_context(|| format!("cannot load the weights of model '{}'", entry.id))?;
+        let model =
+            gguf::guarded(|| llama::Model::load(&content, &mut file, config, ctx, &Device::Cpu))
+                .with_context(|| format!("cannot load the weights of model '{}'", entry.id))?;
         let tok = Tok::load(&meta, &entry.weights)?;
         let source = meta
             .str("tokenizer.chat_template")

@@ -60,7 +60,7 @@ impl Config {
         let n_head = meta.usize(&k("attention.head_count"))?;
         let head_dim = meta
             .usize(&k("attention.key_length"))
-            .unwrap_or(n_embd / n_head);
+            .unwrap_or(n_embd / n_head.max(1));
         let n_layer = meta.usize(&k("block_count"))?;
         let gemma = arch == "gemma3";
         // llama.cpp's values: Gemma3 27B scales queries by the model width
@@ -75,6 +75,21 @@ impl Config {
             Ok(w) if gemma => Some((w, 6, 10_000.0)),
             _ => None,
         };
+        let n_kv_head = meta.usize(&k("attention.head_count_kv")).unwrap_or(n_head);
+        let rope_dim = meta.usize(&k("rope.dimension_count")).unwrap_or(head_dim);
+        // A downloaded file's numbers size allocations and loops: refuse
+        // what no model has before anything is read.
+        anyhow::ensure!(
+            n_head >= 1
+                && n_kv_head >= 1
+                && n_head.is_multiple_of(n_kv_head)
+                && (1..=1024).contains(&n_layer)
+                && (1..=1 << 20).contains(&n_embd)
+                && (2..=1 << 16).contains(&head_dim)
+                && rope_dim <= head_dim
+                && rope_dim.is_multiple_of(2),
+            "unusable model shape: {n_layer} layers, width {n_embd}, {n_head} heads ({n_kv_head} for keys and values) of {head_dim}, rotary dimension {rope_dim}"
+        );
         let rope_scale = match meta.str(&k("rope.scaling.type")) {
             Ok("linear") => meta.f32(&k("rope.scaling.factor")).unwrap_or(1.0),
             _ => 1.0,
@@ -82,10 +97,10 @@ impl Config {
         Ok(Config {
             n_layer,
             n_head,
-            n_kv_head: meta.usize(&k("attention.head_count_kv")).unwrap_or(n_head),
+            n_kv_head,
             n_embd,
             head_dim,
-            rope_dim: meta.usize(&k("rope.dimension_count")).unwrap_or(head_dim),
+            rope_dim,
             rope_base: meta.f32(&k("rope.freq_base")).unwrap_or(10_000.0),
             // llama.cpp's rope type: qwen and phi3 rotate halves (NEOX),
             // llama rotates interleaved pairs.
@@ -180,6 +195,7 @@ impl Model {
         max_positions: usize,
         device: &Device,
     ) -> anyhow::Result<Model> {
+        check_shapes(&config, content)?;
         let mut w = Weights {
             content,
             reader,
@@ -198,7 +214,7 @@ impl Model {
             None => QLinear::new(embed.clone())?,
         };
         let final_norm = norm(w.get("output_norm.weight")?, config.eps)?;
-        let mut layers = Vec::with_capacity(config.n_layer);
+        let mut layers = Vec::new();
         for i in 0..config.n_layer {
             let p = |s: &str| format!("blk.{i}.{s}");
             let dq = |q: QTensor| q.dequantize(device);
@@ -436,6 +452,77 @@ fn attention(
         .transpose(1, 2)?
         .reshape((b, seq, c.n_head * c.head_dim))?;
     layer.wo.forward(&y)
+}
+
+/// Checks the tensors the model uses against the shapes its config
+/// implies, before any is read: a forged file is refused here instead of
+/// indexing out of bounds in a kernel.
+fn check_shapes(c: &Config, content: &gguf_file::Content) -> anyhow::Result<()> {
+    let dims = |name: &str| content.tensor_infos.get(name).map(|t| t.shape.dims());
+    let want = |name: &str, expect: &[Option<usize>], required: bool| {
+        let Some(d) = dims(name) else {
+            anyhow::ensure!(!required, "tensor '{name}' is missing");
+            return Ok(None);
+        };
+        let fits =
+            d.len() == expect.len() && d.iter().zip(expect).all(|(a, e)| e.is_none_or(|e| *a == e));
+        anyhow::ensure!(
+            fits,
+            "tensor '{name}' has the shape {d:?}, the model needs {expect:?}"
+        );
+        Ok(Some(d.to_vec()))
+    };
+    let e = Some(c.n_embd);
+    let q = Some(c.n_head * c.head_dim);
+    let kv = c.n_kv_head * c.head_dim;
+    want("token_embd.weight", &[None, e], true)?;
+    want("output.weight", &[None, e], false)?;
+    want("output_norm.weight", &[e], true)?;
+    for i in 0..c.n_layer {
+        let p = |s: &str| format!("blk.{i}.{s}");
+        for norm in [
+            "attn_norm",
+            "ffn_norm",
+            "post_attention_norm",
+            "post_ffw_norm",
+        ] {
+            want(
+                &p(&format!("{norm}.weight")),
+                &[e],
+                !norm.starts_with("post"),
+            )?;
+        }
+        if dims(&p("attn_qkv.weight")).is_some() {
+            want(&p("attn_qkv.weight"), &[q.map(|q| q + 2 * kv), e], true)?;
+        } else {
+            want(&p("attn_q.weight"), &[q, e], true)?;
+            want(&p("attn_k.weight"), &[Some(kv), e], true)?;
+            want(&p("attn_v.weight"), &[Some(kv), e], true)?;
+        }
+        want(&p("attn_q.bias"), &[q], false)?;
+        want(&p("attn_k.bias"), &[Some(kv)], false)?;
+        want(&p("attn_v.bias"), &[Some(kv)], false)?;
+        want(&p("attn_q_norm.weight"), &[Some(c.head_dim)], false)?;
+        want(&p("attn_k_norm.weight"), &[Some(c.head_dim)], false)?;
+        want(&p("attn_output.weight"), &[e, q], true)?;
+        let ff = match want(&p("ffn_gate.weight"), &[None, e], false)? {
+            Some(gate) => {
+                want(&p("ffn_up.weight"), &[Some(gate[0]), e], true)?;
+                gate[0]
+            }
+            None => {
+                let up = want(&p("ffn_up.weight"), &[None, e], true)?.unwrap_or_default();
+                anyhow::ensure!(
+                    up[0].is_multiple_of(2),
+                    "tensor '{}' has an odd width",
+                    p("ffn_up.weight")
+                );
+                up[0] / 2
+            }
+        };
+        want(&p("ffn_down.weight"), &[e, Some(ff)], true)?;
+    }
+    Ok(())
 }
 
 struct Weights<'a, R> {

@@ -1,6 +1,13 @@
 //! Chat templates: the GGUF's `tokenizer.chat_template` (Jinja), rendered
 //! with minijinja the way Hugging Face renders them (`trim_blocks`,
 //! `lstrip_blocks`, loop controls, Python string methods, `raise_exception`).
+//!
+//! A GGUF's template is untrusted input: a downloaded file could carry one
+//! that loops forever, recurses without end or prints gigabytes. Rendering
+//! is bounded: [`FUEL`] instructions (loops and recursion), minijinja's
+//! recursion limit, [`MAX_SOURCE`] bytes of template and [`MAX_OUTPUT`]
+//! bytes of prompt. Not bounded: a string grown by concatenating it with
+//! itself (`ns.s ~ ns.s` in a loop), which minijinja offers no hook for.
 
 use minijinja::{Environment, Error, ErrorKind, context};
 use serde_json::Value;
@@ -23,13 +30,27 @@ pub fn fallback(has_token: impl Fn(&str) -> bool) -> &'static str {
     }
 }
 
+/// Instructions one rendering may run: real templates take well under a
+/// hundred per message; this allows thousands of messages with tools.
+pub const FUEL: u64 = 20_000_000;
+/// The longest template accepted (the largest real ones are about 20 KB).
+pub const MAX_SOURCE: usize = 1 << 20;
+/// The longest prompt a template may produce: far past any context window.
+pub const MAX_OUTPUT: usize = 16 << 20;
+
 pub struct ChatTemplate {
     env: Environment<'static>,
 }
 
 impl ChatTemplate {
     pub fn new(source: &str) -> anyhow::Result<ChatTemplate> {
+        anyhow::ensure!(
+            source.len() <= MAX_SOURCE,
+            "invalid chat template: {} bytes, more than {MAX_SOURCE}",
+            source.len()
+        );
         let mut env = Environment::new();
+        env.set_fuel(Some(FUEL));
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
@@ -79,14 +100,41 @@ impl ChatTemplate {
         eos: Option<&str>,
     ) -> anyhow::Result<String> {
         let tmpl = self.env.get_template("chat")?;
-        tmpl.render(context! {
-            messages => messages,
-            tools => tools,
-            add_generation_prompt => true,
-            bos_token => bos.unwrap_or_default(),
-            eos_token => eos.unwrap_or_default(),
-        })
-        .map_err(|e| anyhow::anyhow!("chat template: {e}"))
+        let mut out = Capped(Vec::new(), false);
+        tmpl.render_captured_to(
+            context! {
+                messages => messages,
+                tools => tools,
+                add_generation_prompt => true,
+                bos_token => bos.unwrap_or_default(),
+                eos_token => eos.unwrap_or_default(),
+            },
+            &mut out,
+        )
+        .map_err(|e| match out.1 {
+            true => anyhow::anyhow!("chat template: the prompt is longer than {MAX_OUTPUT} bytes"),
+            false => anyhow::anyhow!("chat template: {e}"),
+        })?;
+        String::from_utf8(out.0).map_err(|e| anyhow::anyhow!("chat template: {e}"))
+    }
+}
+
+/// A prompt buffer that refuses to grow past [`MAX_OUTPUT`] (and says
+/// that it did: minijinja's error loses the cause).
+struct Capped(Vec<u8>, bool);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT {
+            self.1 = true;
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -108,6 +156,41 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn hostile_templates_end_with_an_error() {
+        let msgs = [json!({"role": "user", "content": "Hi"})];
+        for (src, says) in [
+            // Loops: 10^10 iterations.
+            (
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+                "fuel",
+            ),
+            // Recursion without end.
+            (
+                "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}",
+                "recursion",
+            ),
+            // A recursive loop without end.
+            (
+                "{% for x in [[1]] recursive %}{{ loop([x]) }}{% endfor %}",
+                "recursion",
+            ),
+            // 10 GB of output.
+            (
+                "{% for i in range(100000) %}{{ 'x' * 100000 }}{% endfor %}",
+                "longer than",
+            ),
+        ] {
+            let err = ChatTemplate::new(src)
+                .and_then(|t| t.render(&msgs, None, None, None))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{src}: {err}");
+        }
+        let huge = "x".repeat(MAX_SOURCE + 1);
+        assert!(ChatTemplate::new(&huge).is_err());
+    }
 
     #[test]
     fn renders_hf_style_templates() {

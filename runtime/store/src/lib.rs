@@ -437,7 +437,8 @@ impl Store {
 }
 
 /// Cuts a log back to its last whole line: a line cut short by a crash
-/// would otherwise swallow the next append.
+/// would otherwise swallow the next append. A last line that is whole JSON
+/// but lacks its newline gets one instead.
 fn cut_torn_tail(f: &mut std::fs::File, path: &Path) -> std::io::Result<()> {
     let len = f.seek(SeekFrom::End(0))?;
     let mut end = len;
@@ -454,6 +455,16 @@ fn cut_torn_tail(f: &mut std::fs::File, path: &Path) -> std::io::Result<()> {
         end = start;
     }
     if end < len {
+        let mut tail = vec![0u8; (len - end) as usize];
+        f.seek(SeekFrom::Start(end))?;
+        f.read_exact(&mut tail)?;
+        if serde_json::from_slice::<Value>(&tail).is_ok() {
+            // Whole but for its newline: readers already serve it, so it
+            // stays.
+            f.seek(SeekFrom::End(0))?;
+            f.write_all(b"\n")?;
+            return Ok(());
+        }
         tracing::warn!(
             "{}: cutting off a torn last line ({} bytes, left by a crash)",
             path.display(),
