@@ -11,6 +11,7 @@ mod openapi;
 mod responses;
 mod runs;
 mod threads;
+mod wire;
 
 use std::sync::Arc;
 
@@ -370,7 +371,8 @@ pub async fn serve_with(
             continue;
         };
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let io = wire::JsonErrors::new(TokioIo::new(stream));
+        let conn = http.serve_connection(io, service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
