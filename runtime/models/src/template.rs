@@ -6,8 +6,11 @@
 //! that loops forever, recurses without end or prints gigabytes. Rendering
 //! is bounded: [`FUEL`] instructions (loops and recursion), minijinja's
 //! recursion limit, [`MAX_SOURCE`] bytes of template and [`MAX_OUTPUT`]
-//! bytes of prompt. Not bounded: a string grown by concatenating it with
-//! itself (`ns.s ~ ns.s` in a loop), which minijinja offers no hook for.
+//! bytes of prompt. Not bounded: strings built in memory rather than
+//! written to the prompt (a string concatenated with itself in a loop, or
+//! `'x' * 10**8` repeated in a loop inside a macro or `{% set %}` block,
+//! whose output is captured): minijinja offers no hook to bound a value's
+//! size.
 
 use minijinja::{Environment, Error, ErrorKind, context};
 use serde_json::Value;

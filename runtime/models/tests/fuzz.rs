@@ -154,71 +154,112 @@ fn corrupted_and_forged_gguf_files_are_errors() {
     assert!(ok > 0 && refused > 0, "{ok} answered, {refused} refused");
 }
 
-/// Pieces real and hostile templates are made of.
-const FRAGMENTS: &[&str] = &[
-    "{% for message in messages %}",
-    "{% endfor %}",
-    "{% for i in range(100000) %}",
-    "{% for x in [[1], [2]] recursive %}{{ loop(x) }}",
-    "{% if loop.last %}",
-    "{% if message.role == 'user' %}",
-    "{% elif true %}",
-    "{% else %}",
-    "{% endif %}",
+/// Expressions real and hostile templates use.
+const EXPRS: &[&str] = &[
     "{{ message.content }}",
     "{{ message['content'] | trim }}",
+    "{{ message.role }}",
     "{{ messages | tojson }}",
     "{{ tools | tojson(indent=4) }}",
-    "{{ 'x' * 1000000 }}",
     "{{ 'ab' * 99999999999 }}",
-    "{{ range(99999999999) }}",
-    "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}",
-    "{% macro f(x) %}[{{ x }}]{% endmacro %}{{ f(message) }}",
-    "{% set ns = namespace(sys='') %}",
-    "{% set ns.sys = ns.sys + message.content %}",
+    "{{ range(99999999999) | length }}",
     "{{ raise_exception('bad') }}",
     "{{ strftime_now('%d %B %Y') }}",
     "{{ message.content.split(' ') | join('|') }}",
     "{{ bos_token }}",
-    "{% break %}",
-    "{% continue %}",
     "{{ 1 / 0 }}",
     "{{ undefined_thing.attr.attr }}",
     "{{ messages[99999] }}",
-    "{% include 'other' %}",
-    "{% extends 'chat' %}",
-    "{% block b %}{% endblock %}",
-    "{{",
-    "}}",
-    "{%",
-    "%}",
+    "{{ m(n + 1) }}",
+    "{{ loop.index }}",
+    "{% set ns.sys = ns.sys + message.content %}",
+    "{% break %}",
+    "{% continue %}",
     "<|im_start|>",
     "\n",
 ];
 
-proptest! {
-    #![proptest_config(config(2000))]
+const LOOPS: &[&str] = &[
+    "{% for message in messages %}",
+    "{% for i in range(100000) %}",
+    "{% for x in [[1], [2]] recursive %}{{ loop(x) }}",
+    "{% for t in tools %}",
+];
 
-    /// String growth by self-concatenation is left out: minijinja has no
-    /// hook to bound it (see template.rs).
-    #[test]
-    fn hostile_templates_are_bounded(
-        pieces in prop::collection::vec(prop_oneof![
-            9 => prop::sample::select(FRAGMENTS).prop_map(String::from),
-            1 => "[ -~]{0,12}",
-        ], 0..24)
-    ) {
-        let src: String = pieces.concat();
-        let messages = vec![json!({"role": "user", "content": "hi there"}); 3];
-        let tools = json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]);
-        let result = std::panic::catch_unwind(|| {
-            ChatTemplate::new(&src).and_then(|t| t.render(&messages, Some(&tools), Some("<s>"), None))
-        });
-        prop_assert!(result.is_ok(), "panicked on {src:?}");
-        if let Ok(Ok(out)) = result {
-            prop_assert!(out.len() <= MAX_OUTPUT);
-        }
-    }
+const CONDS: &[&str] = &[
+    "{% if message.role == 'user' %}",
+    "{% if loop.last %}",
+    "{% if tools %}",
+    "{% if n > 3 %}",
+];
+
+/// Balanced templates (so most compile and render) from the pieces above,
+/// with loops, conditions and recursive macros nested; a few unbalanced
+/// ones test the parser.
+fn template() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        8 => prop::sample::select(EXPRS).prop_map(String::from),
+        1 => "[ -~]{0,12}",
+    ];
+    let tree = leaf.prop_recursive(4, 48, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|v| v.concat()),
+            (prop::sample::select(LOOPS), inner.clone())
+                .prop_map(|(head, body)| format!("{head}{body}{{% endfor %}}")),
+            (prop::sample::select(CONDS), inner.clone(), inner.clone())
+                .prop_map(|(head, a, b)| format!("{head}{a}{{% else %}}{b}{{% endif %}}")),
+            inner
+                .clone()
+                .prop_map(|body| format!("{{% macro m(n) %}}{body}{{% endmacro %}}{{{{ m(0) }}}}")),
+        ]
+    });
+    // Output: the prompt cap. (Inside a macro or a `{% set %}` block the
+    // same loop would grow a captured string without bound: minijinja has
+    // no hook for it; README lists it as missing.)
+    let bomb = "{% for i in range(100000) %}{{ 'x' * 1000000 }}{% endfor %}";
+    prop_oneof![
+        8 => tree.clone().prop_map(|t| format!("{{% set ns = namespace(sys='') %}}{{% set n = 0 %}}{t}")),
+        1 => tree.prop_map(move |t| format!("{t}{bomb}")),
+        1 => prop::collection::vec(prop::sample::select(EXPRS).prop_map(String::from), 0..8)
+            .prop_map(|v| v.concat() + "{% for x in y %}{{"),
+    ]
+}
+
+#[test]
+fn hostile_templates_are_bounded() {
+    // Strings grown in memory (self-concatenation, repetition inside a
+    // captured block) are left out: minijinja has no hook to bound them
+    // (see template.rs).
+    let config = config(2000);
+    let n = config.cases;
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let (rendered, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let messages = vec![json!({"role": "user", "content": "hi there"}); 3];
+    let tools =
+        json!([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]);
+    runner
+        .run(&template(), |src| {
+            let result = std::panic::catch_unwind(|| {
+                ChatTemplate::new(&src)
+                    .and_then(|t| t.render(&messages, Some(&tools), Some("<s>"), None))
+            });
+            prop_assert!(result.is_ok(), "panicked on {src:?}");
+            match result.unwrap() {
+                Ok(out) => {
+                    prop_assert!(out.len() <= MAX_OUTPUT);
+                    rendered.fetch_add(1, Ordering::SeqCst)
+                }
+                Err(_) => refused.fetch_add(1, Ordering::SeqCst),
+            };
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (ok, no) = (rendered.into_inner(), refused.into_inner());
+    eprintln!("{n} templates: {ok} rendered, {no} refused with an error");
+    assert!(
+        ok > n as usize / 10 && no > 0,
+        "{ok} rendered, {no} refused"
+    );
 }
 
 #[test]
