@@ -31,6 +31,36 @@ def install_assistant(data_dir, source):
     return src.name
 
 
+def small_data_dir(path):
+    """A data folder at `path` with SmolLM2 (linked) and the echo assistant."""
+    subprocess.run([JAN, "models", "import", str(MODEL_FILE), "--link"],
+                   env=dict(os.environ, JAN_DATA_FOLDER=str(path)), check=True, capture_output=True)
+    install_assistant(path, "assistants/examples/echo")
+    return path
+
+
+def call(base, method, path, body=None):
+    """One JSON request: (status, decoded body), errors included."""
+    import json
+    import urllib.error
+
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def ok(base, method, path, body=None):
+    """A JSON request that must succeed; its body."""
+    status, v = call(base, method, path, body)
+    assert status == 200, (method, path, status, v)
+    return v
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,12 +14,10 @@ import os
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import JAN, REPO, Server
+from conftest import JAN, REPO, Server, call, ok
 
 SIZE = "8m"
 
@@ -54,23 +52,6 @@ class Namespace:
     def close(self):
         self.proc.kill()
         self.proc.wait()
-
-
-def call(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
-def ok(base, method, path, body=None):
-    status, v = call(base, method, path, body)
-    assert status == 200, (method, path, status, v)
-    return v
 
 
 def run_echo(base, thread):

@@ -12,13 +12,12 @@ names a JSON file for the figures (bench/RESULTS.md quotes them)."""
 import json
 import os
 import random
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 
-from conftest import JAN, MODEL, MODEL_FILE, Server, install_assistant
+from conftest import MODEL, Server, small_data_dir
 
 SECONDS = float(os.environ.get("JAN_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("JAN_LOAD_CLIENTS", "50"))
@@ -153,10 +152,7 @@ def client(base, rng, stats, ledger, stop, pid, chats):
 
 
 def test_fifty_clients_for_a_minute_lose_nothing_and_memory_stays_flat(tmp_path):
-    data_dir = tmp_path / "data"
-    subprocess.run([JAN, "models", "import", str(MODEL_FILE), "--link"],
-                   env=dict(os.environ, JAN_DATA_FOLDER=str(data_dir)), check=True, capture_output=True)
-    install_assistant(data_dir, "assistants/examples/echo")
+    data_dir = small_data_dir(tmp_path / "data")
     s = Server(data_dir).start()
     try:
         base = s.base_url

@@ -3,33 +3,11 @@ read (a garbage thread.json, run file, steps file, response, model.json or
 assistant.json, a garbage line in messages.jsonl) is skipped and logged
 with its path, everything else is served, and a request for that record
 is a clear error that names the file."""
-import json
-import os
-import subprocess
 import time
-import urllib.error
-import urllib.request
 
-from conftest import JAN, MODEL, MODEL_FILE, Server, install_assistant
+from conftest import MODEL, Server, call, ok, small_data_dir
 
 GARBAGE = b"{ this is not json"
-
-
-def call(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
-def ok(base, method, path, body=None):
-    status, v = call(base, method, path, body)
-    assert status == 200, (path, status, v)
-    return v
 
 
 def names(base, method, path, record, body=None):
@@ -43,10 +21,7 @@ def names(base, method, path, record, body=None):
 
 
 def test_a_broken_record_is_skipped_logged_and_named(tmp_path):
-    data = tmp_path / "data"
-    subprocess.run([JAN, "models", "import", str(MODEL_FILE), "--link"],
-                   env=dict(os.environ, JAN_DATA_FOLDER=str(data)), check=True, capture_output=True)
-    install_assistant(data, "assistants/examples/echo")
+    data = small_data_dir(tmp_path / "data")
     s = Server(data).start()
     base = s.base_url
     try:
