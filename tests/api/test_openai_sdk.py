@@ -283,6 +283,11 @@ def test_run_settings_layer_as_the_turn_uses_them(client):
     assert run.temperature == 0.2, run
     run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=a.id, temperature=0.7, max_completion_tokens=2, poll_interval_ms=100)
     assert run.temperature == 0.7, run
+    # Nothing set anywhere: model.json's.
+    b = client.beta.assistants.create(model=MODEL)
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=b.id, max_completion_tokens=2, poll_interval_ms=100)
+    params = client.models.retrieve(MODEL).model_dump()["parameters"]
+    assert (run.temperature, run.top_p) == (params["temperature"], params["top_p"]), run
 
 
 def test_runs_stream_with_an_event_handler(client):

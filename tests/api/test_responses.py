@@ -60,6 +60,9 @@ def test_create_retrieve_input_items_and_delete(client):
     # store: false keeps nothing.
     r = client.responses.create(model=MODEL, input="Hi", store=False, max_output_tokens=5)
     assert r.status in ("completed", "incomplete")
+    # Sampling not asked for is the model's own (model.json), shown as such.
+    params = client.models.retrieve(MODEL).model_dump()["parameters"]
+    assert (r.temperature, r.top_p) == (params["temperature"], params["top_p"]) != (1.0, 1.0)
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(r.id)
 

@@ -156,6 +156,12 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
     for (k, v) in &plan.echo {
         response[k] = v.clone();
     }
+    // The sampling settings the answer uses, not OpenAI's defaults.
+    for (k, asked) in [("temperature", req.temperature), ("top_p", req.top_p)] {
+        if let Some(v) = crate::runs::sampling(&s, assistant.as_ref(), &model, k, asked) {
+            response[k] = v.into();
+        }
+    }
     response["conversation"] = match &conversation {
         Some((c, _)) => json!({"id": c}),
         None => Value::Null,

@@ -82,29 +82,24 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
     ])?;
     let assistant_id = req.assistant_id.clone();
     let assistant = crate::assistants::load(&s, &assistant_id)?;
-    // The run's sampling settings as its turns will use them (and the run
-    // shows them): asked, else the assistant's overrides for the run's
-    // model, else assistant.json's (the turn's layering, fixed at start).
     let resolved = assistant.resolved();
     let model = assistant_model(&s, &assistant, req.model.clone());
-    let overrides = jan_turn::choose_model(&assistant, s.models().as_ref(), Some(&model))
-        .ok()
-        .and_then(|(_, o)| o);
-    let layered = |k: &str, asked: Option<f64>| {
-        asked
-            .or_else(|| {
-                overrides
-                    .as_ref()
-                    .and_then(|o| o.get(k))
-                    .and_then(Value::as_f64)
-            })
-            .or_else(|| resolved[k].as_f64())
-    };
-    let temperature = layered(
+    // Fixed at start, as the run's turns will use them (and the run shows
+    // them).
+    let temperature = sampling(
+        &s,
+        Some(&assistant),
+        &model,
         "temperature",
         within(req.temperature, "temperature", 0.0, 2.0)?,
     );
-    let top_p = layered("top_p", within(req.top_p, "top_p", 0.0, 1.0)?);
+    let top_p = sampling(
+        &s,
+        Some(&assistant),
+        &model,
+        "top_p",
+        within(req.top_p, "top_p", 0.0, 1.0)?,
+    );
     let max_completion = within(
         req.max_completion_tokens,
         "max_completion_tokens",
@@ -283,6 +278,35 @@ pub(crate) fn assistant_model(
         Ok((descriptor, _)) => descriptor["id"].as_str().unwrap_or_default().to_string(),
         Err(_) => asked.unwrap_or_default(),
     }
+}
+
+/// A sampling setting (`temperature`, `top_p`) as a turn will use it, which
+/// runs and responses fix at start and show: asked, else the assistant's
+/// override for the model, else assistant.json's, else model.json's (the
+/// turn's layering).
+pub(crate) fn sampling(
+    s: &AppState,
+    assistant: Option<&jan_assistant::Assistant>,
+    model: &str,
+    key: &str,
+    asked: Option<f64>,
+) -> Option<f64> {
+    let from_assistant = || {
+        let a = assistant?;
+        let overrides = jan_turn::choose_model(a, s.models().as_ref(), Some(model))
+            .ok()
+            .and_then(|(_, o)| o);
+        overrides
+            .and_then(|o| o.get(key).and_then(Value::as_f64))
+            .or_else(|| a.resolved()[key].as_f64())
+    };
+    let from_model = || {
+        s.models()
+            .model(model)
+            .ok()
+            .and_then(|m| m["parameters"][key].as_f64())
+    };
+    asked.or_else(from_assistant).or_else(from_model)
 }
 
 /// Saves `run` with a new status, under the thread's lock, and tells the
