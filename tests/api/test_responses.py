@@ -122,6 +122,11 @@ def test_a_function_tool_round_trip(client):
     )
     assert out.status == "completed" and "14" in out.output_text, out.output_text
     assert [i.type for i in client.responses.input_items.list(out.id)] == ["function_call_output"]
+    # An output for another call id answers nothing in the chain.
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.create(model=QWEN, previous_response_id=r.id, tools=[WEATHER],
+                                input=[{"type": "function_call_output", "call_id": "call_other", "output": "{}"}])
+    assert "call_other" in e.value.body["message"] and e.value.body["param"] == "input[0]"
 
 
 def test_a_streamed_function_call(client):
@@ -202,6 +207,9 @@ def test_unsupported_input_is_refused_by_name(client):
         (dict(input="x", include=["file_search_call.results"]), "include[0]"),
         (dict(input="x", extra_body={"frobnicate": 1}), "frobnicate"),
         (dict(input="x", background=True, store=False), "background"),
+        # An output for a call nobody made.
+        (dict(input=[{"role": "user", "content": "hi"},
+                     {"type": "function_call_output", "call_id": "call_nope", "output": "1"}]), "input[1]"),
     ]
     for extra, param in cases:
         with pytest.raises(openai.BadRequestError) as e:

@@ -104,7 +104,14 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
             c
         }
     };
+    let before = context.len();
     context.extend(plan.messages.iter().cloned());
+    // A function_call_output answers a call made earlier in the chain or
+    // the input (as OpenAI checks). Conversations keep messages only, so
+    // there the calls are not known.
+    if conversation.is_none() {
+        answered_calls(&context[before..], &context[..before], &plan.items)?;
+    }
     let mut chat = plan.chat.clone();
     let mut messages = Vec::new();
     if let Some(i) = req.instructions.as_ref().filter(|i| !i.is_empty()) {
@@ -770,6 +777,38 @@ pub struct RetrieveParams {
     stream: Option<String>,
 }
 
+/// Checks that every tool output in `input` answers a call made before it
+/// (in `earlier` or in `input`): the error names the input item.
+fn answered_calls(input: &[Value], earlier: &[Value], items: &[Value]) -> ApiResult<()> {
+    fn note<'a>(calls: &mut std::collections::HashSet<&'a str>, m: &'a Value) {
+        for c in m["tool_calls"].as_array().into_iter().flatten() {
+            if let Some(id) = c["id"].as_str() {
+                calls.insert(id);
+            }
+        }
+    }
+    let mut calls = std::collections::HashSet::new();
+    for m in earlier {
+        note(&mut calls, m);
+    }
+    for m in input {
+        note(&mut calls, m);
+        let Some(id) = m["tool_call_id"].as_str().filter(|_| m["role"] == "tool") else {
+            continue;
+        };
+        if !calls.contains(id) {
+            let at = items
+                .iter()
+                .position(|i| i["type"] == "function_call_output" && i["call_id"] == id)
+                .map_or_else(|| "input".to_string(), |i| format!("input[{i}]"));
+            return Err(ApiError::invalid(
+                Some(&at),
+                format!("No tool call found for function call output with call_id {id}."),
+            ));
+        }
+    }
+    Ok(())
+}
 #[utoipa::path(get, path = "/responses/{id}", tag = "Responses", summary = "Retrieve a response", params(("id" = String, Path, description = "Response id (`resp_…`)"), RetrieveParams), responses((status = 200, description = "The response", body = Object)))]
 pub async fn retrieve(
     State(s): State<AppState>,
