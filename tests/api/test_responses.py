@@ -192,6 +192,12 @@ def test_prompt_runs_an_assistant_with_its_code_or_its_tools(client, data_dir):
     assert r.model == QWEN and r.status == "completed", r.error
     assert "14" in r.output_text, r.output_text
     assert all(o.type == "message" for o in r.output)
+    # max_tool_calls bounds the tools that run inside the turn: with none
+    # allowed, the model answers without the forecast.
+    r = client.responses.create(prompt={"id": weather}, input="What is the weather in Paris?", max_tool_calls=0,
+                                temperature=0, max_output_tokens=40)
+    assert r.status in ("completed", "incomplete") and r.max_tool_calls == 0, r.error
+    assert r.output_text and "14" not in r.output_text, r.output_text
     with pytest.raises(openai.NotFoundError):
         client.responses.create(prompt={"id": "no-such-assistant"}, input="x")
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jan_provider::{BoxFuture, ChatEvent, ModelProvider, ToolCall, Usage};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::event::{ToolRun, TurnError, TurnEvent};
@@ -70,6 +70,19 @@ pub async fn run(
     let fail = |e: TurnError| {
         let _ = tx.send(TurnEvent::Error(e));
     };
+    // `max_tool_calls` (the Responses API's): how many calls of the
+    // assistant's own tools may run in this turn. Calls past it are not
+    // run (the model is told so), and once it is spent those tools are no
+    // longer offered, so the model answers. The caller's functions are not
+    // counted: they leave the turn.
+    let mut budget = request
+        .as_object_mut()
+        .and_then(|o| o.remove("max_tool_calls"))
+        .and_then(|v| v.as_u64())
+        .map(|n| n as usize);
+    if budget == Some(0) {
+        withdraw_own_tools(&mut request, &tools);
+    }
     for round in 0..MAX_ROUNDS {
         let mut chat = provider.chat(request.clone());
         let result = loop {
@@ -112,6 +125,16 @@ pub async fn run(
                 if tx.is_closed() {
                     return;
                 }
+                if budget == Some(0) {
+                    let output =
+                        json!({"error": "not run: this response's max_tool_calls is spent"});
+                    ran.push(ToolRun {
+                        call,
+                        output: output.to_string(),
+                    });
+                    continue;
+                }
+                budget = budget.map(|b| b - 1);
                 let output = tools.run(call.clone()).await;
                 if output.len() > MAX_TOOL_OUTPUT {
                     return fail(TurnError::new(format!(
@@ -136,6 +159,9 @@ pub async fn run(
             if let Some(o) = request.as_object_mut() {
                 o.remove("tool_choice");
             }
+            if budget == Some(0) {
+                withdraw_own_tools(&mut request, &tools);
+            }
             if round + 1 < MAX_ROUNDS {
                 continue;
             }
@@ -146,6 +172,21 @@ pub async fn run(
         let _ = tx.send(TurnEvent::Finished(done));
         let _ = tx.send(TurnEvent::Done(said));
         return;
+    }
+}
+
+/// Takes the tools `tools` runs out of `request` (the caller's stay); with
+/// none left, no tool is offered at all.
+fn withdraw_own_tools(request: &mut Value, tools: &impl ToolRunner) {
+    let Some(o) = request.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(list)) = o.get_mut("tools") {
+        list.retain(|t| !tools.runs(t["function"]["name"].as_str().unwrap_or_default()));
+        if list.is_empty() {
+            o.remove("tools");
+            o.remove("tool_choice");
+        }
     }
 }
 
@@ -254,6 +295,46 @@ mod tests {
         );
         assert_eq!(second["messages"][2]["content"], "3");
         assert!(second.get("tool_choice").is_none());
+    }
+
+    #[tokio::test]
+    async fn max_tool_calls_bounds_the_own_tools_that_run() {
+        let script = Arc::new(Script {
+            answers: Mutex::new(vec![
+                calling(&[
+                    ("add", r#"{"a": 1, "b": 1}"#),
+                    ("add", r#"{"a": 2, "b": 2}"#),
+                ]),
+                Completion::text("m", "2, and the rest was not run."),
+            ]),
+            requests: Mutex::new(vec![]),
+        });
+        let tool = |n: &str| json!({"type": "function", "function": {"name": n}});
+        let request = json!({"messages": [], "tools": [tool("add"), tool("get_weather")],
+                             "max_tool_calls": 1});
+        let ev = events(script.clone(), request).await;
+        let TurnEvent::ToolsRan(ran) = &ev[1] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(ran[0].output, "2");
+        assert!(ran[1].output.contains("max_tool_calls"), "{ran:?}");
+        let requests = script.requests.lock().unwrap().clone();
+        // The engine never sees the parameter; once spent, only the
+        // caller's function is offered.
+        assert!(requests[0].get("max_tool_calls").is_none());
+        assert_eq!(requests[1]["tools"], json!([tool("get_weather")]));
+        // Zero: the own tools are never offered.
+        let script = Arc::new(Script {
+            answers: Mutex::new(vec![Completion::text("m", "no tools")]),
+            requests: Mutex::new(vec![]),
+        });
+        let request = json!({"messages": [], "tools": [tool("add")], "tool_choice": "required", "max_tool_calls": 0});
+        events(script.clone(), request).await;
+        let first = &script.requests.lock().unwrap()[0];
+        assert!(
+            first.get("tools").is_none() && first.get("tool_choice").is_none(),
+            "{first}"
+        );
     }
 
     #[tokio::test]

@@ -188,6 +188,10 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
             for k in ["model", "messages"] {
                 parameters.remove(k);
             }
+            // The assistant's own tools run inside the turn: this bounds them.
+            if let Some(n) = req.max_tool_calls {
+                parameters.insert("max_tool_calls".into(), n.into());
+            }
             Source::Assistant(
                 a.id.clone(),
                 Ask {

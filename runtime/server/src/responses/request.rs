@@ -188,11 +188,6 @@ impl CreateResponse {
                 self.prompt.as_ref().is_some_and(|p| p.version.is_some()),
                 "assistants are not versioned",
             ),
-            (
-                "max_tool_calls",
-                self.max_tool_calls.is_some(),
-                "'max_tool_calls' is not supported yet: calls go back to the client, one model turn per response",
-            ),
         ] {
             if set {
                 return refuse(k, why.to_string());
@@ -405,7 +400,7 @@ impl CreateResponse {
             ),
             ("top_logprobs", self.top_logprobs.unwrap_or(0).into()),
             ("max_output_tokens", json!(self.max_output_tokens)),
-            ("max_tool_calls", Value::Null),
+            ("max_tool_calls", json!(self.max_tool_calls)),
             ("truncation", truncation.into()),
             ("metadata", json!(self.metadata.clone().unwrap_or_default())),
             ("store", self.stores().into()),
