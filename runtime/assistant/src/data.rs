@@ -36,17 +36,6 @@ impl DataDir {
         for sub in ["models", "threads", "assistants"] {
             std::fs::create_dir_all(self.root.join(sub))?;
         }
-        // Threads are written from the first request on: a read-only
-        // folder is an error now, not a failure of every later write.
-        tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(self.threads())
-            .map_err(|e| {
-                std::io::Error::new(
-                    e.kind(),
-                    format!("{} is not writable: {e}", self.threads().display()),
-                )
-            })?;
         let jan = self.assistants().join("jan");
         if !jan.exists() {
             // Build it beside, then rename, so a crash leaves no half folder.
@@ -64,6 +53,22 @@ impl DataDir {
             }
         }
         Ok(())
+    }
+
+    /// Checks that threads can be written (a server writes them from the
+    /// first request on: a read-only folder is an error at start, not a
+    /// failure of every later write). Reading commands do not need it.
+    pub fn check_writable(&self) -> std::io::Result<()> {
+        tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(self.threads())
+            .map(drop)
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("{} is not writable: {e}", self.threads().display()),
+                )
+            })
     }
 
     pub fn root(&self) -> &Path {

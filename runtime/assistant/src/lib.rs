@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 pub use data::{DataDir, subfolders};
 pub use fsutil::atomic_write;
-pub use record::{UnreadableRecord, read_json, read_json_object, warn_once};
+pub use record::{ReadError, UnreadableRecord, read_json, read_json_object, warn_once};
 
 /// The default time budget for one request to an assistant's code.
 pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;

@@ -31,23 +31,42 @@ impl UnreadableRecord {
     }
 }
 
-/// Reads the JSON in `path`. A missing file is `Ok(None)`; a file that
-/// cannot be read or is not JSON is an [`UnreadableRecord`].
-pub fn read_json(path: &Path) -> Result<Option<serde_json::Value>, UnreadableRecord> {
+/// Why a record could not be read: the file itself (kept, named), or the
+/// system (too many open files, an I/O error: nothing says the file is
+/// bad, so it is not reported as such).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Unreadable(#[from] UnreadableRecord),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads the JSON in `path`. A missing file is `Ok(None)`; a file that is
+/// not JSON (or not a file) is an [`UnreadableRecord`].
+pub fn read_json(path: &Path) -> Result<Option<serde_json::Value>, ReadError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(UnreadableRecord::new(path, e)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::IsADirectory | std::io::ErrorKind::InvalidData
+            ) =>
+        {
+            return Err(UnreadableRecord::new(path, e).into());
+        }
+        Err(e) => return Err(e.into()),
     };
     serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|e| UnreadableRecord::new(path, format!("invalid JSON: {e}")))
+        .map_err(|e| UnreadableRecord::new(path, format!("invalid JSON: {e}")).into())
 }
 
 /// [`read_json`] of a file that must hold an object.
-pub fn read_json_object(path: &Path) -> Result<Option<serde_json::Value>, UnreadableRecord> {
+pub fn read_json_object(path: &Path) -> Result<Option<serde_json::Value>, ReadError> {
     match read_json(path)? {
-        Some(v) if !v.is_object() => Err(UnreadableRecord::new(path, "not a JSON object")),
+        Some(v) if !v.is_object() => Err(UnreadableRecord::new(path, "not a JSON object").into()),
         v => Ok(v),
     }
 }
@@ -77,7 +96,9 @@ mod tests {
         assert!(read_json_object(&p).unwrap().is_none());
         for (text, cause) in [("{ no", "invalid JSON"), ("[1]", "not a JSON object")] {
             std::fs::write(&p, text).unwrap();
-            let e = read_json_object(&p).unwrap_err();
+            let ReadError::Unreadable(e) = read_json_object(&p).unwrap_err() else {
+                panic!("not unreadable")
+            };
             let msg = e.to_string();
             assert!(
                 msg.contains(&p.display().to_string()) && msg.contains(cause),

@@ -227,6 +227,12 @@ async fn serve(
     data: DataArg,
 ) -> anyhow::Result<()> {
     let data = open_data(&data)?;
+    data.check_writable().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot prepare the data folder {}: {e}",
+            data.root().display()
+        )
+    })?;
     let host = host(&data);
     for (dir, e) in host.load_all(&data) {
         tracing::warn!("assistant in {} not loaded: {e}", dir.display());
@@ -319,6 +325,12 @@ async fn run(
     data: DataArg,
 ) -> anyhow::Result<()> {
     let data = open_data(&data)?;
+    data.check_writable().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot prepare the data folder {}: {e}",
+            data.root().display()
+        )
+    })?;
     let host = host(&data);
     // The folder's assistant runs at once; the data folder's others start
     // when it asks them (`events.request`), so a one-assistant run stays

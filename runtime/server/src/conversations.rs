@@ -116,8 +116,15 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
     messages_from("", &body, "items")?;
     let thread = s.store.create_thread(meta, Value::Null)?;
     let id = thread["id"].as_str().unwrap_or_default().to_string();
-    for m in messages_from(&id, &body, "items")? {
-        s.store.put_message(&id, &m)?;
+    let written = messages_from(&id, &body, "items").and_then(|items| {
+        items
+            .iter()
+            .try_for_each(|m| Ok::<_, ApiError>(s.store.put_message(&id, m)?))
+    });
+    if let Err(e) = written {
+        // A request that failed (a full disk) leaves no conversation.
+        let _ = s.store.delete_thread(&id);
+        return Err(e);
     }
     s.host.bus().emit("api", "thread.created", thread.clone());
     Ok(Json(conversation(&thread)))

@@ -89,8 +89,17 @@ impl ApiError {
     /// is 507 `insufficient_storage`, which a client may retry once space
     /// is freed; anything else is a 500.
     pub fn storage(e: &std::io::Error) -> Self {
-        use std::io::ErrorKind::{FileTooLarge, QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+        use std::io::ErrorKind::{
+            FileTooLarge, NotFound, QuotaExceeded, ReadOnlyFilesystem, StorageFull,
+        };
         match e.kind() {
+            // Deleted by another request while this one read it.
+            NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "Not found: it was deleted meanwhile.",
+            )
+            .with_code("not_found"),
             StorageFull | QuotaExceeded | FileTooLarge => ApiError {
                 code: Some("insufficient_storage"),
                 ..Self::new(

@@ -1,8 +1,9 @@
-//! The connection's bytes. Hyper answers a request whose headers pass its
-//! limits (100 headers, about 400 KB) with a bare 431 of its own, written
-//! straight to the socket before any handler runs; [`JsonErrors`] rewrites
-//! that one response as OpenAI's error JSON, so that every error leaves in
-//! the API's one format.
+//! The connection's bytes. Hyper answers some requests itself, before any
+//! handler runs, with a bare error written straight to the socket: 431 for
+//! headers past its limits (100 headers, about 400 KB), 414 for a URI over
+//! about 64 KB, 400 for a request line or header it cannot parse.
+//! [`JsonErrors`] rewrites those responses as OpenAI's error JSON, so that
+//! every error leaves in the API's one format.
 
 use std::io;
 use std::pin::Pin;
@@ -10,10 +11,20 @@ use std::task::{Context, Poll, ready};
 
 use hyper::rt::{Read, ReadBufCursor, Write};
 
-/// Hyper's own 431, as it starts on the wire.
-const HYPER_431: &[u8] = b"HTTP/1.1 431 ";
+/// Is `buf` one of hyper's own bare errors: a whole 4xx head, short, with
+/// an empty body and no content type (every response of ours has one)?
+fn is_bare_error(buf: &[u8]) -> Option<u16> {
+    if buf.len() > 512 || !buf.starts_with(b"HTTP/1.1 4") || !buf.ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let head = std::str::from_utf8(buf).ok()?.to_ascii_lowercase();
+    if !head.contains("\r\ncontent-length: 0\r\n") || head.contains("content-type") {
+        return None;
+    }
+    head.get(9..12)?.parse().ok()
+}
 
-/// A connection whose writes pass through, except hyper's bare 431.
+/// A connection whose writes pass through, except hyper's bare errors.
 pub struct JsonErrors<T> {
     io: T,
     /// The replacement being written: its bytes, how many are out, and how
@@ -30,16 +41,21 @@ impl<T> JsonErrors<T> {
     }
 }
 
-fn json_431() -> Vec<u8> {
-    let body = crate::error::ApiError::new(
-        axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-        "invalid_request_error",
-        "Request headers too large: at most 100 headers and about 400 KB.",
-    )
-    .body()
-    .to_string();
+fn json_error(status: u16) -> Vec<u8> {
+    let code =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+    let message = match status {
+        431 => "Request headers too large: at most 100 headers and about 400 KB.",
+        414 => "The request URI is too long.",
+        _ => "Malformed request: its request line or a header could not be read.",
+    };
+    let body = crate::error::ApiError::new(code, "invalid_request_error", message)
+        .body()
+        .to_string();
     format!(
-        "HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        "HTTP/1.1 {} {}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        code.as_u16(),
+        code.canonical_reason().unwrap_or("Error"),
         body.len()
     )
     .into_bytes()
@@ -52,10 +68,11 @@ impl<T: Write + Unpin> Write for JsonErrors<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        // Hyper's error is the first and last thing it writes on a
-        // connection; bodies (JSON, event streams) never start like it.
-        if this.replacing.is_none() && buf.starts_with(HYPER_431) && buf.ends_with(b"\r\n\r\n") {
-            this.replacing = Some((json_431(), 0, buf.len()));
+        // Hyper's error is the only thing it writes on such a connection.
+        if this.replacing.is_none()
+            && let Some(status) = is_bare_error(buf)
+        {
+            this.replacing = Some((json_error(status), 0, buf.len()));
         }
         let Some((bytes, done, report)) = this.replacing.as_mut() else {
             return Pin::new(&mut this.io).poll_write(cx, buf);
@@ -80,8 +97,8 @@ impl<T: Write + Unpin> Write for JsonErrors<T> {
         Pin::new(&mut self.io).poll_shutdown(cx)
     }
 
-    /// One buffer per write: hyper then writes its 431 whole, where it can
-    /// be recognized.
+    /// One buffer per write: hyper then writes its error whole, where it
+    /// can be recognized.
     fn is_write_vectored(&self) -> bool {
         false
     }

@@ -139,20 +139,37 @@ async fn a_body_that_stops_arriving_is_a_408_not_a_held_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn headers_over_hyper_limits_get_a_json_431() {
+async fn hyper_own_errors_leave_as_json() {
     let t = tempfile::tempdir().unwrap();
     let addr = start(t.path(), Limits::default()).await;
     let many: String = (0..150).map(|i| format!("X-{i}: a\r\n")).collect();
-    let huge = format!("X-Big: {}\r\n", "a".repeat(500_000));
-    for extra in [many, huge] {
+    // Well past hyper's buffer limit (about 400 KB, checked between reads).
+    let huge = format!("X-Big: {}\r\n", "a".repeat(2_000_000));
+    let get = |extra: &str| format!("GET /v1/models HTTP/1.1\r\nHost: localhost\r\n{extra}\r\n");
+    let cases = [
+        ("431", get(&many)),
+        ("431", get(&huge)),
+        (
+            "414",
+            format!(
+                "GET /v1/models?x={} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                "a".repeat(70_000)
+            ),
+        ),
+        ("400", get("Bad Header: x\r\n")),
+    ];
+    for (status, head) in cases {
         let mut c = TcpStream::connect(addr).await.unwrap();
-        let head = format!("GET /v1/models HTTP/1.1\r\nHost: localhost\r\n{extra}\r\n");
         // The server may answer and close before it has read it all.
         let _ = c.write_all(head.as_bytes()).await;
         let mut out = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(10), c.read_to_end(&mut out)).await;
         let out = String::from_utf8_lossy(&out);
-        assert!(out.starts_with("HTTP/1.1 431 "), "{out}");
+        assert!(
+            out.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{status}: {}",
+            &out[..out.len().min(300)]
+        );
         assert!(out.contains("content-type: application/json"), "{out}");
         let body = out.split("\r\n\r\n").nth(1).unwrap_or_default();
         let v: serde_json::Value = serde_json::from_str(body).unwrap();

@@ -47,6 +47,15 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
 }
 
+impl From<jan_assistant::ReadError> for StoreError {
+    fn from(e: jan_assistant::ReadError) -> Self {
+        match e {
+            jan_assistant::ReadError::Unreadable(u) => StoreError::Unreadable(u),
+            jan_assistant::ReadError::Io(e) => StoreError::Io(e),
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Seconds since the Unix epoch.
@@ -296,6 +305,29 @@ impl Store {
         Ok(written?)
     }
 
+    /// The length of the thread's message log, to [`Store::cut_log`] back
+    /// to when a request that appended to it fails.
+    pub fn log_len(&self, thread: &str) -> Result<u64> {
+        let path = self.dir(thread)?.join("messages.jsonl");
+        match std::fs::metadata(path) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Cuts the thread's message log back to `len` bytes (what
+    /// [`Store::log_len`] said before a failed request appended).
+    pub fn cut_log(&self, thread: &str, len: u64) -> Result<()> {
+        let path = self.dir(thread)?.join("messages.jsonl");
+        let _appending = self.appending.lock().unwrap_or_else(|e| e.into_inner());
+        let f = std::fs::OpenOptions::new().write(true).open(&path)?;
+        if f.metadata()?.len() > len {
+            f.set_len(len)?;
+        }
+        Ok(())
+    }
+
     pub fn delete_message(&self, thread: &str, id: &str) -> Result<()> {
         self.message(thread, id)?;
         self.put_message(thread, &json!({"id": id, "deleted": true}))
@@ -326,6 +358,11 @@ impl Store {
                 continue;
             };
             let Some(id) = v["id"].as_str().map(String::from) else {
+                warn_once(format!(
+                    "skipping {}:{}: a message without an id",
+                    path.display(),
+                    n + 1
+                ));
                 continue;
             };
             if v["deleted"] == true {
@@ -398,7 +435,12 @@ impl Store {
             }
             match read_json(&e.path()) {
                 Ok(mut v) => {
-                    self.expire(thread, &mut v)?;
+                    // A run whose steps cannot be read is listed as stored:
+                    // one bad file must not hide the thread's other runs.
+                    match self.expire(thread, &mut v) {
+                        Err(StoreError::Unreadable(u)) => u.warn_skipped(),
+                        other => other?,
+                    }
                     out.push(v);
                 }
                 Err(StoreError::Unreadable(e)) => e.warn_skipped(),
@@ -491,15 +533,12 @@ fn read_list(path: &Path) -> Result<Vec<Value>> {
     }
 }
 
-/// Reads a record that must be a JSON object; a file removed meanwhile is
-/// an I/O error (callers check for it first).
+/// Reads a record that must be a JSON object; a file removed meanwhile
+/// (a delete racing this read) is not found.
 fn read_json(path: &Path) -> Result<Value> {
     jan_assistant::read_json_object(path)?.ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            format!("{} was removed", path.display()),
-        )
-        .into()
+        let what = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        StoreError::NotFound("record", what.unwrap_or_default())
     })
 }
 

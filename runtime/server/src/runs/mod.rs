@@ -185,6 +185,7 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
             new_message("", &m, &format!("additional_messages[{i}]."))
         })
         .collect::<ApiResult<Vec<_>>>()?;
+    let new_thread = matches!(target, Target::New(_));
     let thread = match target {
         Target::Existing(id) => id,
         Target::New(spec) => create_thread_from(&s, &spec)?["id"]
@@ -215,8 +216,15 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
                 ),
             ));
         }
-        for m in &additional {
-            s.store.put_message(&thread, m)?;
+        // A run that cannot be saved (a full disk) takes its messages
+        // back: the failed request leaves nothing.
+        let mark = s.store.log_len(&thread)?;
+        let made = additional
+            .iter()
+            .try_for_each(|m| s.store.put_message(&thread, m));
+        if let Err(e) = made {
+            let _ = s.store.cut_log(&thread, mark);
+            return Err(e.into());
         }
         let run = Run {
             id: new_id("run"),
@@ -248,9 +256,21 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
             parallel_tool_calls: parallel,
         };
         let run = serde_json::to_value(&run).map_err(|e| ApiError::internal(e.to_string()))?;
-        s.store.put_run(&thread, &run)?;
+        if let Err(e) = s.store.put_run(&thread, &run) {
+            let _ = s.store.cut_log(&thread, mark);
+            return Err(e.into());
+        }
         Ok(run)
-    })?;
+    });
+    let run = match run {
+        Ok(run) => run,
+        Err(e) => {
+            if new_thread {
+                let _ = s.store.delete_thread(&thread);
+            }
+            return Err(e);
+        }
+    };
     let (cancel_tx, cancel_rx) = watch::channel(false);
     s.active.lock().unwrap_or_else(|e| e.into_inner()).insert(
         run["id"].as_str().unwrap_or_default().to_string(),
@@ -324,7 +344,13 @@ fn save_status(s: &AppState, run: &mut Value, status: &str, events: &Events) {
     let thread = run["thread_id"].as_str().unwrap_or_default().to_string();
     let id = run["id"].as_str().unwrap_or_default().to_string();
     let mut status = status;
-    if let Ok(stored) = s.store.run(&thread, &id) {
+    let stored = s.store.run(&thread, &id);
+    if let Err(jan_store::StoreError::Unreadable(e)) = &stored {
+        // Never written over: the user decides what to keep.
+        tracing::error!("run {id} stops without saving its status: {e}");
+        return;
+    }
+    if let Ok(stored) = stored {
         run["metadata"] = stored["metadata"].clone();
         let was = stored["status"].as_str().unwrap_or_default();
         if is_terminal(was) && !is_terminal(status) {
@@ -504,7 +530,16 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     let thread = run["thread_id"].as_str().unwrap_or_default().to_string();
     let run_id = run["id"].as_str().unwrap_or_default().to_string();
     let assistant_id = run["assistant_id"].as_str().unwrap_or_default().to_string();
-    let rounds = tool_rounds(&s.store.steps(&thread, &run_id).unwrap_or_default());
+    // What the run reads: a steps file or message log it cannot read fails
+    // the run, naming the file, instead of answering without them.
+    let steps = s.store.steps(&thread, &run_id);
+    let messages = s.store.messages(&thread);
+    let unreadable = [steps.as_ref().err(), messages.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| e.to_string());
+    let rounds = tool_rounds(steps.as_deref().unwrap_or_default());
     if rounds.is_empty() {
         send(&events, "thread.run.created", &run);
     }
@@ -516,9 +551,8 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
 
     // The history the assistant sees: the thread's messages (cut per the
     // truncation strategy), then this run's tool calls and their outputs.
-    let history: Vec<Item> = s
-        .store
-        .messages(&thread)
+    let history: Vec<Item> = messages
+        .as_deref()
         .unwrap_or_default()
         .iter()
         .map(|m| match m["role"].as_str() {
@@ -589,6 +623,9 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
         )
     };
     let outcome: Result<(), String> = async {
+        if let Some(e) = unreadable {
+            return Err(e);
+        }
         let mut answer = s
             .host
             .ask(&assistant_id, ask)
