@@ -296,3 +296,22 @@ def test_functions_are_strict_unless_their_schema_cannot_be_enforced(client):
     with pytest.raises(openai.BadRequestError) as e:
         client.responses.create(model=QWEN, input="x", tools=[dict(tags, strict=True)], max_output_tokens=5)
     assert e.value.body["param"].startswith("tools[0]"), e.value.body
+
+
+def test_input_tokens_count_what_the_model_sees(client):
+    ask = dict(model=MODEL, input="What is the capital of France?", instructions="Answer in one word.")
+    n = client.responses.input_tokens.count(**ask)
+    assert n.object == "response.input_tokens" and n.input_tokens > 5
+    # The same count a response of that input reports (the same template,
+    # tokenizer and chain).
+    r = client.responses.create(**ask, max_output_tokens=4, temperature=0)
+    assert r.usage.input_tokens == n.input_tokens, (r.usage, n)
+    more = client.responses.input_tokens.count(model=MODEL, input="And of Italy?", previous_response_id=r.id)
+    r2 = client.responses.create(model=MODEL, input="And of Italy?", previous_response_id=r.id,
+                                 max_output_tokens=4, temperature=0)
+    assert more.input_tokens == r2.usage.input_tokens > n.input_tokens
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.input_tokens.count(**ask, extra_body={"stream": True})
+    assert e.value.body["param"] == "stream"
+    with pytest.raises(openai.NotFoundError):
+        client.responses.input_tokens.count(model="no-such-model", input="x")

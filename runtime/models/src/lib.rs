@@ -96,6 +96,60 @@ impl Loaded {
         })
     }
 
+    /// The prompt's tokens: the messages (and tools) through the chat
+    /// template, the oldest turns dropped to fit `max_prompt_tokens`.
+    fn prompt_ids(&self, request: &Value, spec: &tools::Spec) -> anyhow::Result<Vec<u32>> {
+        let messages = request["messages"]
+            .as_array()
+            .context("messages: must be a list")?;
+        let tool_list = spec.template_tools();
+        // A template that does not take tools gets them (and any calls and
+        // results in the history) as the generic prompt's text.
+        let has_tool_turns = messages
+            .iter()
+            .any(|m| m["role"] == "tool" || m.get("tool_calls").is_some_and(|c| !c.is_null()));
+        let generic = !self.template_takes_tools && (tool_list.is_some() || has_tool_turns);
+        let texts: Vec<Value> = messages.iter().map(text_message).collect();
+        let mut messages = tools::template_messages(&texts, generic);
+        if let (true, Some(list)) = (generic, &tool_list) {
+            let prompt = tools::generic_prompt(list);
+            match messages.first_mut() {
+                Some(m) if m["role"] == "system" => {
+                    m["content"] =
+                        format!("{}\n\n{prompt}", m["content"].as_str().unwrap_or_default()).into();
+                }
+                _ => messages.insert(0, json!({"role": "system", "content": prompt})),
+            }
+        }
+        let template_tools = if generic { None } else { tool_list.as_ref() };
+        // `max_prompt_tokens` (the runs API): drop the oldest turns after
+        // any leading system message until the prompt fits; the last turn
+        // always stays.
+        let budget = request["max_prompt_tokens"].as_u64().map(|n| n as usize);
+        Ok(loop {
+            let prompt = self.template.render(
+                &messages,
+                template_tools,
+                self.tok.bos.as_deref(),
+                self.tok.eos.as_deref(),
+            )?;
+            tracing::debug!(model = %self.entry.id, "prompt: {prompt:?}");
+            let ids = self.tok.encode_prompt(&prompt)?;
+            let first = usize::from(messages.first().is_some_and(|m| m["role"] == "system"));
+            match budget {
+                Some(b) if ids.len() > b && messages.len() > first + 1 => {
+                    messages.remove(first);
+                    // A turn goes whole: no reply or tool result is left
+                    // without what it answers.
+                    while messages.len() > first + 1 && messages[first]["role"] != "user" {
+                        messages.remove(first);
+                    }
+                }
+                _ => break ids,
+            }
+        })
+    }
+
     /// Renders, tokenizes and generates one chat request, sending text and
     /// call pieces to `out` as they come; reads calls out of the answer
     /// when tools were offered.
@@ -125,55 +179,7 @@ impl Loaded {
             // Stop strings apply to text; a forced answer is all call.
             params.stop.clear();
         }
-        let messages = request["messages"]
-            .as_array()
-            .context("messages: must be a list")?;
-        let tool_list = spec.template_tools();
-        // A template that does not take tools gets them (and any calls and
-        // results in the history) as the generic prompt's text.
-        let has_tool_turns = messages
-            .iter()
-            .any(|m| m["role"] == "tool" || m.get("tool_calls").is_some_and(|c| !c.is_null()));
-        let generic = !self.template_takes_tools && (tool_list.is_some() || has_tool_turns);
-        let texts: Vec<Value> = messages.iter().map(text_message).collect();
-        let mut messages = tools::template_messages(&texts, generic);
-        if let (true, Some(list)) = (generic, &tool_list) {
-            let prompt = tools::generic_prompt(list);
-            match messages.first_mut() {
-                Some(m) if m["role"] == "system" => {
-                    m["content"] =
-                        format!("{}\n\n{prompt}", m["content"].as_str().unwrap_or_default()).into();
-                }
-                _ => messages.insert(0, json!({"role": "system", "content": prompt})),
-            }
-        }
-        let template_tools = if generic { None } else { tool_list.as_ref() };
-        // `max_prompt_tokens` (the runs API): drop the oldest turns after
-        // any leading system message until the prompt fits; the last turn
-        // always stays.
-        let budget = request["max_prompt_tokens"].as_u64().map(|n| n as usize);
-        let ids = loop {
-            let prompt = self.template.render(
-                &messages,
-                template_tools,
-                self.tok.bos.as_deref(),
-                self.tok.eos.as_deref(),
-            )?;
-            tracing::debug!(model = %self.entry.id, "prompt: {prompt:?}");
-            let ids = self.tok.encode_prompt(&prompt)?;
-            let first = usize::from(messages.first().is_some_and(|m| m["role"] == "system"));
-            match budget {
-                Some(b) if ids.len() > b && messages.len() > first + 1 => {
-                    messages.remove(first);
-                    // A turn goes whole: no reply or tool result is left
-                    // without what it answers.
-                    while messages.len() > first + 1 && messages[first]["role"] != "user" {
-                        messages.remove(first);
-                    }
-                }
-                _ => break ids,
-            }
-        };
+        let ids = self.prompt_ids(request, &spec)?;
         let mut constraint = match spec.grammar() {
             None => None,
             Some(grammar) => {
@@ -467,6 +473,38 @@ impl Engine {
 }
 
 impl Engine {
+    /// How many tokens the prompt of a chat request (OpenAI shape, `model`
+    /// set) is: its messages and tools through the model's chat template,
+    /// as a generation would see them. Loads the model if needed, and waits
+    /// for a generation in progress on it.
+    pub async fn count_tokens(self: &Arc<Self>, request: Value) -> anyhow::Result<usize> {
+        let id = request["model"]
+            .as_str()
+            .context("model: required")?
+            .to_string();
+        let entry = self.entry(&id)?;
+        if entry.is_embedding() {
+            anyhow::bail!("model '{id}' is an embedding model; it takes no prompt");
+        }
+        let slot = self.slot(&id);
+        let mut guard = slot.model.clone().lock_owned().await;
+        *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            if !matches!(&*guard, Some((w, Held::Chat(_))) if *w == entry.weights) {
+                *guard = None;
+                let weights = entry.weights.clone();
+                *guard = Some((weights, Held::Chat(Box::new(Loaded::load(entry)?))));
+            }
+            let Some((_, Held::Chat(loaded))) = guard.as_ref() else {
+                anyhow::bail!("model not loaded");
+            };
+            let spec = tools::Spec::from_request(&request)?;
+            Ok(loaded.prompt_ids(&request, &spec)?.len())
+        })
+        .await
+        .context("counting thread failed")?
+    }
+
     /// Embeds `input` with embedding model `id`: one normalized vector per
     /// text, and the number of tokens read.
     pub async fn embed(
@@ -570,6 +608,11 @@ impl jan_provider::ModelProvider for Provider {
 
     fn chat(&self, request: Value) -> ChatStream {
         self.0.chat(request)
+    }
+
+    fn count_tokens(&self, request: Value) -> BoxFuture<anyhow::Result<usize>> {
+        let engine = self.0.clone();
+        Box::pin(async move { engine.count_tokens(request).await })
     }
 
     fn embed(&self, model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Embeddings>> {

@@ -42,6 +42,13 @@ pub trait ModelProvider: Send + Sync {
     /// [`ContextOverflow`] (downcast them from the `anyhow::Error`).
     fn chat(&self, request: Value) -> ChatStream;
 
+    /// How many tokens the prompt of a chat request is (its messages and
+    /// tools as the model sees them).
+    fn count_tokens(&self, request: Value) -> BoxFuture<anyhow::Result<usize>> {
+        let _ = request;
+        Box::pin(async { Err(anyhow::anyhow!("this model engine cannot count tokens")) })
+    }
+
     /// One embedding per input text.
     fn embed(&self, model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Embeddings>>;
 

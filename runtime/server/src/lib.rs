@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(runs::list_steps))
         .routes(routes!(runs::retrieve_step))
         .routes(routes!(responses::create))
+        .routes(routes!(responses::input_tokens))
         .routes(routes!(responses::retrieve, responses::delete))
         .routes(routes!(responses::cancel))
         .routes(routes!(responses::input_items))

@@ -30,122 +30,14 @@ type Events = mpsc::UnboundedSender<Result<Event, Infallible>>;
 #[utoipa::path(post, path = "/responses", tag = "Responses", summary = "Create a model response", request_body = request::CreateResponse, responses((status = 200, description = "The response (`completed`, `incomplete`, `failed`; `queued` with `background`); With `stream: true`: server-sent events (`response.created` … `response.completed`)", content((Object = "application/json"), (String = "text/event-stream")))))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     let req = request::parse(&body)?;
-    // `prompt` names an assistant: it answers, on its model unless one is
-    // asked for.
-    let assistant = match &req.prompt {
-        None => None,
-        Some(p) => Some(crate::assistants::load(&s, &p.id)?),
-    };
-    let model = match &assistant {
-        Some(a) => crate::runs::assistant_model(&s, a, req.model.clone()),
-        None => req.model.clone().ok_or_else(|| {
-            ApiError::invalid(Some("model"), "Missing required parameter: 'model'.")
-        })?,
-    };
-    // An assistant with code may need no model at all.
-    let descriptor = match (&assistant, model.is_empty()) {
-        (Some(_), true) => Value::Null,
-        _ => s
-            .models()
-            .model(&model)
-            .map_err(crate::chat::engine_error)?,
-    };
-    if descriptor["type"] == "embedding" {
-        return Err(ApiError::invalid(
-            Some("model"),
-            format!("'{model}' is an embedding model"),
-        ));
-    }
-    let mut plan = req.plan(&model)?;
-    let conversation = req.conversation_id()?;
-    // The input as the conversation's messages, checked before anything
-    // runs (conversations keep messages only).
-    let conversation = match conversation {
-        None => None,
-        Some(c) => {
-            s.store.thread(&c)?;
-            let inputs = plan
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, it)| crate::conversations::message(&c, it, &format!("input[{i}]")))
-                .collect::<ApiResult<Vec<_>>>()?;
-            Some((c, inputs))
-        }
-    };
-    // The chain so far: the previous response's context and output, or the
-    // conversation's items.
-    let mut context = match &req.previous_response_id {
-        None => match &conversation {
-            Some((c, _)) => crate::conversations::chat_messages(&s, c)?,
-            None => Vec::new(),
-        },
-        Some(prev) => {
-            let not_found = |e: StoreError| match e {
-                StoreError::NotFound(..) => ApiError::invalid(
-                    Some("previous_response_id"),
-                    format!("Previous response with id '{prev}' not found."),
-                )
-                .with_code("previous_response_not_found"),
-                other => other.into(),
-            };
-            let r = s.store.response(prev).map_err(not_found)?;
-            if !matches!(r["status"].as_str(), Some("completed" | "incomplete")) {
-                return Err(ApiError::invalid(
-                    Some("previous_response_id"),
-                    format!(
-                        "Previous response {prev} is {}; only a finished response can be continued.",
-                        r["status"].as_str().unwrap_or("")
-                    ),
-                ));
-            }
-            let mut c = s.store.response_context(prev).map_err(not_found)?;
-            c.extend(output_messages(&r["output"]));
-            c
-        }
-    };
-    let before = context.len();
-    context.extend(plan.messages.iter().cloned());
-    // A function_call_output answers a call made earlier in the chain or
-    // the input (as OpenAI checks). Conversations keep messages only, so
-    // there the calls are not known.
-    if conversation.is_none() {
-        answered_calls(&context[before..], &context[..before], &plan.items)?;
-    }
-    let mut chat = plan.chat.clone();
-    let mut messages = Vec::new();
-    if let Some(i) = req.instructions.as_ref().filter(|i| !i.is_empty()) {
-        messages.push(json!({"role": "system", "content": i}));
-    }
-    messages.extend(context.iter().cloned());
-    chat["messages"] = messages.into();
-    if plan.echo["truncation"] == "auto" {
-        // Drop the oldest turns until the prompt fits (the engine's
-        // `max_prompt_tokens`, with room for the answer).
-        let ctx = descriptor["settings"]["ctx_len"].as_u64().unwrap_or(4096);
-        let answer = req.max_output_tokens.map_or(ctx / 4, u64::from);
-        chat["max_prompt_tokens"] = ctx.saturating_sub(answer).max(1).into();
-    }
-    // Functions are strict unless `strict: false` (as OpenAI's); one that
-    // did not say, whose schema the engine cannot enforce, stays best
-    // effort (its calls are read as before strict existed) rather than
-    // refusing a request that worked without it.
-    for (i, t) in req.tools.iter().flatten().enumerate() {
-        let tool = &chat["tools"][i];
-        if t.strict.is_some() || tool.is_null() {
-            continue;
-        }
-        let probe = json!({"tools": [tool], "tool_choice": "auto"});
-        if crate::check_request(&s, probe).await.is_err() {
-            chat["tools"][i]["function"]["strict"] = false.into();
-            if let Some(echo) = plan.echo.get_mut("tools") {
-                echo[i]["strict"] = false.into();
-            }
-        }
-    }
-    crate::check_request(&s, chat.clone())
-        .await
-        .map_err(responses_param)?;
+    let Prepared {
+        assistant,
+        model,
+        plan,
+        conversation,
+        context,
+        chat,
+    } = prepare(&s, &req).await?;
     // An assistant's turn reads the context as items (checked before
     // anything is stored).
     let items = match &assistant {
@@ -779,6 +671,183 @@ fn text_part(text: &str) -> Value {
 pub struct RetrieveParams {
     /// Only `false`: stored events are not replayed.
     stream: Option<String>,
+}
+
+/// The fields `POST /v1/responses/input_tokens` takes (OpenAI's list).
+const COUNTED: &[&str] = &[
+    "model",
+    "input",
+    "instructions",
+    "conversation",
+    "previous_response_id",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning",
+    "text",
+    "truncation",
+];
+
+#[utoipa::path(post, path = "/responses/input_tokens", tag = "Responses", summary = "Count the input tokens of a response", request_body(content = request::CreateResponse, description = "`model`, `input`, `instructions`, `conversation`, `previous_response_id`, `tools`, `tool_choice`, `parallel_tool_calls`, `reasoning`, `text`, `truncation`"), responses((status = 200, description = "`{object: response.input_tokens, input_tokens}`: the prompt as the model would see it, through its tokenizer and chat template", body = Object)))]
+pub async fn input_tokens(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
+    if let Some(k) = body.keys().find(|k| !COUNTED.contains(&k.as_str())) {
+        return Err(ApiError::invalid(
+            Some(k),
+            format!("'{k}' is not a parameter of input token counts"),
+        ));
+    }
+    let req = request::parse(&body)?;
+    let prepared = prepare(&s, &req).await?;
+    let n = s
+        .models()
+        .count_tokens(prepared.chat)
+        .await
+        .map_err(crate::chat::engine_error)?;
+    Ok(Json(
+        json!({"object": "response.input_tokens", "input_tokens": n}),
+    ))
+}
+
+/// What a response request asks, read and checked once (for creating a
+/// response and for counting its input tokens): the assistant of a
+/// `prompt`, the model, the stored chain or conversation it continues,
+/// and the chat request the model is sent.
+struct Prepared {
+    assistant: Option<jan_assistant::Assistant>,
+    model: String,
+    plan: request::Plan,
+    conversation: Option<(String, Vec<Value>)>,
+    /// The chat messages of the chain so far and this input (no
+    /// instructions).
+    context: Vec<Value>,
+    chat: Value,
+}
+
+async fn prepare(s: &AppState, req: &request::CreateResponse) -> ApiResult<Prepared> {
+    // `prompt` names an assistant: it answers, on its model unless one is
+    // asked for.
+    let assistant = match &req.prompt {
+        None => None,
+        Some(p) => Some(crate::assistants::load(s, &p.id)?),
+    };
+    let model = match &assistant {
+        Some(a) => crate::runs::assistant_model(s, a, req.model.clone()),
+        None => req.model.clone().ok_or_else(|| {
+            ApiError::invalid(Some("model"), "Missing required parameter: 'model'.")
+        })?,
+    };
+    // An assistant with code may need no model at all.
+    let descriptor = match (&assistant, model.is_empty()) {
+        (Some(_), true) => Value::Null,
+        _ => s
+            .models()
+            .model(&model)
+            .map_err(crate::chat::engine_error)?,
+    };
+    if descriptor["type"] == "embedding" {
+        return Err(ApiError::invalid(
+            Some("model"),
+            format!("'{model}' is an embedding model"),
+        ));
+    }
+    let mut plan = req.plan(&model)?;
+    let conversation = req.conversation_id()?;
+    // The input as the conversation's messages, checked before anything
+    // runs (conversations keep messages only).
+    let conversation = match conversation {
+        None => None,
+        Some(c) => {
+            s.store.thread(&c)?;
+            let inputs = plan
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| crate::conversations::message(&c, it, &format!("input[{i}]")))
+                .collect::<ApiResult<Vec<_>>>()?;
+            Some((c, inputs))
+        }
+    };
+    // The chain so far: the previous response's context and output, or the
+    // conversation's items.
+    let mut context = match &req.previous_response_id {
+        None => match &conversation {
+            Some((c, _)) => crate::conversations::chat_messages(s, c)?,
+            None => Vec::new(),
+        },
+        Some(prev) => {
+            let not_found = |e: StoreError| match e {
+                StoreError::NotFound(..) => ApiError::invalid(
+                    Some("previous_response_id"),
+                    format!("Previous response with id '{prev}' not found."),
+                )
+                .with_code("previous_response_not_found"),
+                other => other.into(),
+            };
+            let r = s.store.response(prev).map_err(not_found)?;
+            if !matches!(r["status"].as_str(), Some("completed" | "incomplete")) {
+                return Err(ApiError::invalid(
+                    Some("previous_response_id"),
+                    format!(
+                        "Previous response {prev} is {}; only a finished response can be continued.",
+                        r["status"].as_str().unwrap_or("")
+                    ),
+                ));
+            }
+            let mut c = s.store.response_context(prev).map_err(not_found)?;
+            c.extend(output_messages(&r["output"]));
+            c
+        }
+    };
+    let before = context.len();
+    context.extend(plan.messages.iter().cloned());
+    // A function_call_output answers a call made earlier in the chain or
+    // the input (as OpenAI checks). Conversations keep messages only, so
+    // there the calls are not known.
+    if conversation.is_none() {
+        answered_calls(&context[before..], &context[..before], &plan.items)?;
+    }
+    let mut chat = plan.chat.clone();
+    let mut messages = Vec::new();
+    if let Some(i) = req.instructions.as_ref().filter(|i| !i.is_empty()) {
+        messages.push(json!({"role": "system", "content": i}));
+    }
+    messages.extend(context.iter().cloned());
+    chat["messages"] = messages.into();
+    if plan.echo["truncation"] == "auto" {
+        // Drop the oldest turns until the prompt fits (the engine's
+        // `max_prompt_tokens`, with room for the answer).
+        let ctx = descriptor["settings"]["ctx_len"].as_u64().unwrap_or(4096);
+        let answer = req.max_output_tokens.map_or(ctx / 4, u64::from);
+        chat["max_prompt_tokens"] = ctx.saturating_sub(answer).max(1).into();
+    }
+    // Functions are strict unless `strict: false` (as OpenAI's); one that
+    // did not say, whose schema the engine cannot enforce, stays best
+    // effort (its calls are read as before strict existed) rather than
+    // refusing a request that worked without it.
+    for (i, t) in req.tools.iter().flatten().enumerate() {
+        let tool = &chat["tools"][i];
+        if t.strict.is_some() || tool.is_null() {
+            continue;
+        }
+        let probe = json!({"tools": [tool], "tool_choice": "auto"});
+        if crate::check_request(s, probe).await.is_err() {
+            chat["tools"][i]["function"]["strict"] = false.into();
+            if let Some(echo) = plan.echo.get_mut("tools") {
+                echo[i]["strict"] = false.into();
+            }
+        }
+    }
+    crate::check_request(s, chat.clone())
+        .await
+        .map_err(responses_param)?;
+    Ok(Prepared {
+        assistant,
+        model,
+        plan,
+        conversation,
+        context,
+        chat,
+    })
 }
 
 /// Checks that every tool output in `input` answers a call made before it
