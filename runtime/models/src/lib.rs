@@ -319,6 +319,20 @@ enum Held {
     Embed(Box<embed::Embedder>),
 }
 
+/// The chat model held in a slot, loading `entry` first when the slot
+/// holds nothing or another file.
+fn chat_model(held: &mut Option<(PathBuf, Held)>, entry: Entry) -> anyhow::Result<&mut Loaded> {
+    if !matches!(&*held, Some((w, Held::Chat(_))) if *w == entry.weights) {
+        *held = None;
+        let weights = entry.weights.clone();
+        *held = Some((weights, Held::Chat(Box::new(Loaded::load(entry)?))));
+    }
+    match held.as_mut() {
+        Some((_, Held::Chat(loaded))) => Ok(loaded),
+        _ => anyhow::bail!("model not loaded"),
+    }
+}
+
 struct Slot {
     model: Arc<tokio::sync::Mutex<Option<(PathBuf, Held)>>>,
     last_used: Mutex<Instant>,
@@ -418,15 +432,8 @@ impl Engine {
         request: Value,
         tx: ChatSender,
     ) -> anyhow::Result<Completion> {
-        let id = request["model"]
-            .as_str()
-            .context("model: required")?
-            .to_string();
-        let entry = self.entry(&id)?;
-        if entry.is_embedding() {
-            anyhow::bail!("model '{id}' is an embedding model; use it for embeddings");
-        }
-        let slot = self.slot(&id);
+        let entry = self.chat_entry(&request)?;
+        let slot = self.slot(&entry.id);
         let mut guard = slot.model.clone().lock_owned().await;
         *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         let cancel = Arc::new(AtomicBool::new(false));
@@ -450,14 +457,7 @@ impl Engine {
             }
             generating.fetch_add(1, Ordering::SeqCst);
             let _running = Running(generating);
-            if !matches!(&*guard, Some((w, Held::Chat(_))) if *w == entry.weights) {
-                *guard = None;
-                let weights = entry.weights.clone();
-                *guard = Some((weights, Held::Chat(Box::new(Loaded::load(entry)?))));
-            }
-            let Some((_, Held::Chat(loaded))) = guard.as_mut() else {
-                anyhow::bail!("model not loaded");
-            };
+            let loaded = chat_model(&mut guard, entry)?;
             let mut send = |event: ChatEvent| {
                 if !tx.send(event) {
                     cancel.store(true, Ordering::Relaxed);
@@ -478,31 +478,27 @@ impl Engine {
     /// as a generation would see them. Loads the model if needed, and waits
     /// for a generation in progress on it.
     pub async fn count_tokens(self: &Arc<Self>, request: Value) -> anyhow::Result<usize> {
-        let id = request["model"]
-            .as_str()
-            .context("model: required")?
-            .to_string();
-        let entry = self.entry(&id)?;
-        if entry.is_embedding() {
-            anyhow::bail!("model '{id}' is an embedding model; it takes no prompt");
-        }
-        let slot = self.slot(&id);
+        let entry = self.chat_entry(&request)?;
+        let slot = self.slot(&entry.id);
         let mut guard = slot.model.clone().lock_owned().await;
         *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-            if !matches!(&*guard, Some((w, Held::Chat(_))) if *w == entry.weights) {
-                *guard = None;
-                let weights = entry.weights.clone();
-                *guard = Some((weights, Held::Chat(Box::new(Loaded::load(entry)?))));
-            }
-            let Some((_, Held::Chat(loaded))) = guard.as_ref() else {
-                anyhow::bail!("model not loaded");
-            };
+            let loaded = chat_model(&mut guard, entry)?;
             let spec = tools::Spec::from_request(&request)?;
             Ok(loaded.prompt_ids(&request, &spec)?.len())
         })
         .await
         .context("counting thread failed")?
+    }
+
+    /// The chat model a request names.
+    fn chat_entry(&self, request: &Value) -> anyhow::Result<Entry> {
+        let id = request["model"].as_str().context("model: required")?;
+        let entry = self.entry(id)?;
+        if entry.is_embedding() {
+            anyhow::bail!("model '{id}' is an embedding model; use it for embeddings");
+        }
+        Ok(entry)
     }
 
     /// Embeds `input` with embedding model `id`: one normalized vector per
