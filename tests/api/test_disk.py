@@ -138,6 +138,10 @@ def test_a_full_disk_fails_writes_clearly_loses_nothing_and_recovers(ns):
                                        "thread": {"messages": [{"role": "user", "content": big}]}}),
             ("POST", f"/threads/{thread}/runs", {"assistant_id": "echo",
                                                  "additional_messages": [{"role": "user", "content": big}]}),
+            # Two items: the first may fit where the second does not.
+            ("POST", f"/conversations/{thread}/items", {"items": [
+                {"type": "message", "role": "user", "content": "x"},
+                {"type": "message", "role": "user", "content": big}]}),
         ]
         for method, path, body in writes:
             status, v = call(base, method, path, body)
@@ -155,7 +159,7 @@ def test_a_full_disk_fails_writes_clearly_loses_nothing_and_recovers(ns):
 
         # Space is back: the same requests succeed.
         for method, path, body in writes:
-            if "/runs" in path:
+            if "/runs" in path or "/items" in path:
                 continue
             ok(base, method, path, body)
         assert run_echo(base, thread)["status"] == "completed"

@@ -188,9 +188,7 @@ pub async fn create_items(
     let added = s.store.with_lock(&id, || -> ApiResult<Vec<Value>> {
         s.store.thread(&id)?;
         let messages = messages_from(&id, &body, "items")?;
-        for m in &messages {
-            s.store.put_message(&id, m)?;
-        }
+        s.store.put_messages(&id, &messages)?;
         Ok(messages)
     })?;
     Ok(Json(list_object(added.iter().map(item).collect(), false)))

@@ -305,6 +305,19 @@ impl Store {
         Ok(written?)
     }
 
+    /// Appends messages all or none: if one cannot be written (a full
+    /// disk), those before it are taken back.
+    pub fn put_messages(&self, thread: &str, messages: &[Value]) -> Result<()> {
+        let mark = self.log_len(thread)?;
+        let written = messages
+            .iter()
+            .try_for_each(|m| self.put_message(thread, m));
+        if written.is_err() {
+            let _ = self.cut_log(thread, mark);
+        }
+        written
+    }
+
     /// The length of the thread's message log, to [`Store::cut_log`] back
     /// to when a request that appended to it fails.
     pub fn log_len(&self, thread: &str) -> Result<u64> {

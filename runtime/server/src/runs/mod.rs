@@ -219,13 +219,7 @@ async fn start(s: AppState, target: Target, body: Map<String, Value>) -> ApiResu
         // A run that cannot be saved (a full disk) takes its messages
         // back: the failed request leaves nothing.
         let mark = s.store.log_len(&thread)?;
-        let made = additional
-            .iter()
-            .try_for_each(|m| s.store.put_message(&thread, m));
-        if let Err(e) = made {
-            let _ = s.store.cut_log(&thread, mark);
-            return Err(e.into());
-        }
+        s.store.put_messages(&thread, &additional)?;
         let run = Run {
             id: new_id("run"),
             object: "thread.run".into(),
