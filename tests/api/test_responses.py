@@ -209,7 +209,7 @@ def test_unsupported_input_is_refused_by_name(client):
         (dict(input="x", tools=[{"type": "web_search"}]), "tools[0].type"),
         (dict(input="x", max_output_tokens=0), "max_output_tokens"),
         (dict(input="x", tools=[WEATHER, {"type": "function", "name": "bad name!"}]), "tools[1].name"),
-        (dict(input=[{"type": "item_reference", "id": "msg_1"}]), "input[0]"),
+        (dict(input=[{"type": "item_reference", "id": "msg_1"}]), "input[0].id"),
         (dict(input="x", include=["file_search_call.results"]), "include[0]"),
         (dict(input="x", extra_body={"frobnicate": 1}), "frobnicate"),
         (dict(input="x", background=True, store=False), "background"),
@@ -273,10 +273,11 @@ def test_conversations_are_threads_and_responses_add_to_them(client):
     assert client.conversations.update(conv.id, metadata={"topic": "x"}).metadata == {"topic": "x"}
     with pytest.raises(openai.BadRequestError):
         client.responses.create(model=QWEN, conversation=conv.id, previous_response_id=r.id, input="x")
+    # An output must answer a call the conversation holds.
     with pytest.raises(openai.BadRequestError) as e:
         client.responses.create(model=QWEN, conversation=conv.id,
                                 input=[{"type": "function_call_output", "call_id": "c", "output": "1"}])
-    assert e.value.body["param"] == "input[0].type"
+    assert e.value.body["param"] == "input[0]" and "call_id c" in e.value.body["message"]
     client.conversations.delete(conv.id)
     with pytest.raises(openai.NotFoundError):
         client.conversations.retrieve(conv.id)
@@ -315,3 +316,93 @@ def test_input_tokens_count_what_the_model_sees(client):
     assert e.value.body["param"] == "stream"
     with pytest.raises(openai.NotFoundError):
         client.responses.input_tokens.count(model="no-such-model", input="x")
+
+
+def test_a_function_tool_round_trip_kept_in_a_conversation(client):
+    conv = client.conversations.create(items=[
+        {"type": "message", "role": "developer", "content": "Use the tools you are given. " * 10}])
+    r = client.responses.create(model=QWEN, conversation=conv.id, input="What is the weather in Rome?",
+                                tools=[WEATHER], tool_choice="required", temperature=0)
+    call = [o for o in r.output if o.type == "function_call"][0]
+    # The call is an item of the conversation, under the output's id.
+    items = client.conversations.items.list(conv.id, order="asc").data
+    assert [(i.type, getattr(i, "role", None)) for i in items] == [
+        ("message", "developer"), ("message", "user"), ("function_call", None)]
+    assert items[2].id == call.id and items[2].call_id == call.call_id and items[2].arguments == call.arguments
+    got = client.conversations.items.retrieve(call.id, conversation_id=conv.id)
+    assert got.type == "function_call" and got.name == "get_weather"
+    # Its output, sent in the conversation, answers it (no chain needed).
+    out = client.responses.create(model=QWEN, conversation=conv.id, tools=[WEATHER], temperature=0,
+                                  max_output_tokens=60,
+                                  input=[{"type": "function_call_output", "call_id": call.call_id,
+                                          "output": json.dumps({"temp_c": 14})}])
+    assert out.status == "completed" and "14" in out.output_text, out.output_text
+    items = client.conversations.items.list(conv.id, order="asc").data
+    assert [i.type for i in items] == ["message", "message", "function_call", "function_call_output", "message"]
+    assert items[3].call_id == call.call_id and items[3].output == json.dumps({"temp_c": 14})
+    # The threads API lists the user's and the assistant's messages only;
+    # the other items are not its messages.
+    thread = client.beta.threads.messages.list(conv.id, order="asc").data
+    assert [m.role for m in thread] == ["user", "assistant"]
+    for hidden in (items[0].id, call.id):
+        with pytest.raises(openai.NotFoundError):
+            client.beta.threads.messages.retrieve(hidden, thread_id=conv.id)
+        with pytest.raises(openai.NotFoundError):
+            client.beta.threads.messages.delete(hidden, thread_id=conv.id)
+    # The model reads every item: the developer message counts (without it
+    # Qwen's template puts its shorter default system prompt).
+    with_dev = client.responses.input_tokens.count(model=QWEN, conversation=conv.id, input="hi").input_tokens
+    client.conversations.items.delete(items[0].id, conversation_id=conv.id)
+    without = client.responses.input_tokens.count(model=QWEN, conversation=conv.id, input="hi").input_tokens
+    assert with_dev > without + 20, (with_dev, without)
+    # Items added directly: calls and outputs too, checked by name.
+    added = client.conversations.items.create(conv.id, items=[
+        {"type": "function_call", "call_id": "call_x", "name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"},
+        {"type": "function_call_output", "call_id": "call_x", "output": "{\"temp_c\": 3}"}])
+    assert [i.type for i in added.data] == ["function_call", "function_call_output"]
+    for bad, param in [
+        ([{"type": "function_call", "name": "f"}], "items[0]"),
+        ([{"role": "user", "content": "x"}, {"type": "item_reference", "id": call.id}], "items[1]"),
+        ([{"type": "web_search_call", "id": "ws_1"}], "items[0].type"),
+        ([{"role": "tool", "content": "x"}], "items[0].role"),
+    ]:
+        with pytest.raises(openai.BadRequestError) as e:
+            client.conversations.items.create(conv.id, items=bad)
+        assert e.value.body["param"] == param, (bad, e.value.body)
+    # A run of the Assistants API on the same thread reads the calls too.
+    assistant = client.beta.assistants.create(model=QWEN, name="reader")
+    run = client.beta.threads.runs.create_and_poll(thread_id=conv.id, assistant_id=assistant.id,
+                                                   additional_messages=[{"role": "user", "content": "Was it warm in Oslo?"}],
+                                                   max_completion_tokens=20, temperature=0)
+    assert run.status in ("completed", "incomplete"), run.last_error
+
+
+def test_item_references_resolve_in_the_chain_and_the_conversation(client):
+    r1 = client.responses.create(model=QWEN, input="My name is Ada. Reply with OK.", temperature=0, max_output_tokens=5)
+    first = client.responses.input_items.list(r1.id).data[0]
+    r2 = client.responses.create(model=QWEN, input="I live in Paris. Reply with OK.", previous_response_id=r1.id,
+                                 temperature=0, max_output_tokens=5)
+    # A reference to an item earlier in the chain (r1's input) is that
+    # item again, as a new entry of this input.
+    ask = dict(model=QWEN, previous_response_id=r2.id,
+               input=[{"type": "item_reference", "id": first.id}, {"role": "user", "content": "What is my name?"}])
+    plain = client.responses.input_tokens.count(model=QWEN, previous_response_id=r2.id,
+                                                input=[{"role": "user", "content": "What is my name?"}])
+    assert client.responses.input_tokens.count(**ask).input_tokens > plain.input_tokens
+    r3 = client.responses.create(**ask, temperature=0, max_output_tokens=20)
+    listed = client.responses.input_items.list(r3.id, order="asc").data
+    assert listed[0].type == "message" and listed[0].content[0].text == "My name is Ada. Reply with OK."
+    assert listed[0].id != first.id
+    # Output items of the chain, and items of a conversation, resolve too.
+    assert client.responses.create(model=QWEN, previous_response_id=r3.id, max_output_tokens=5,
+                                   input=[{"type": "item_reference", "id": r1.output[0].id}]).status
+    conv = client.conversations.create(items=[{"role": "user", "content": "Remember: blue."}])
+    kept = client.conversations.items.list(conv.id).data[0]
+    r4 = client.responses.create(model=QWEN, conversation=conv.id, max_output_tokens=5,
+                                 input=[{"type": "item_reference", "id": kept.id}])
+    assert [i.content[0].text for i in client.conversations.items.list(conv.id, order="asc").data][:2] == [
+        "Remember: blue.", "Remember: blue."], r4
+    # An id from outside the chain is not found, by name.
+    with pytest.raises(openai.BadRequestError) as e:
+        client.responses.create(model=QWEN, input=[{"type": "item_reference", "id": kept.id}])
+    assert e.value.body["param"] == "input[0].id" and kept.id in e.value.body["message"]

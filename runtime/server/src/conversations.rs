@@ -1,8 +1,15 @@
 //! `/v1/conversations`: the Responses API's conversations, which are the
-//! Assistants API's threads. A conversation is a thread record; its items
-//! are the thread's messages, so a message written through either API is
-//! an item of the other. Items are messages (user and assistant, text);
-//! function calls and their outputs are not kept in conversations yet.
+//! Assistants API's threads. A conversation is a thread record and its
+//! items are the entries of the thread's message log:
+//!
+//! - a user or assistant message is a `thread.message`, so a message
+//!   written through either API is an item of the other;
+//! - system and developer messages are `thread.message`s too, with that
+//!   role; the threads API does not list them (its messages are the user's
+//!   and the assistant's), but runs read them as they read the rest;
+//! - function calls and their outputs are `conversation.item` entries in
+//!   their Responses form; the threads API does not list them either, and
+//!   runs read them as the calls and tool results they are.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -10,7 +17,8 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::list::{ListParams, Page, list_object};
-use crate::threads::{message_text, metadata, new_message};
+use crate::responses::request::{items, to_chat};
+use crate::threads::metadata;
 use crate::{AppState, Body};
 
 /// A thread as a conversation object.
@@ -21,8 +29,17 @@ fn conversation(thread: &Value) -> Value {
     })
 }
 
-/// A thread message as a conversation item.
+/// A message log entry as a conversation item.
 pub(crate) fn item(m: &Value) -> Value {
+    if m["object"] != "thread.message" {
+        let mut item = m.clone();
+        if let Some(o) = item.as_object_mut() {
+            for k in ["object", "thread_id", "created_at"] {
+                o.remove(k);
+            }
+        }
+        return item;
+    }
     let assistant = m["role"] == "assistant";
     let content: Vec<Value> = m["content"]
         .as_array()
@@ -44,83 +61,74 @@ pub(crate) fn item(m: &Value) -> Value {
     })
 }
 
-/// A conversation item (a message) as a new thread message; `param` names
-/// the item in errors.
-pub(crate) fn message(thread: &str, item: &Value, param: &str) -> ApiResult<Value> {
-    let kind = item["type"].as_str().unwrap_or("message");
-    if kind != "message" {
+/// A checked item (see [`items`]; an output item too) as the entry of
+/// `thread`'s message log that keeps it, under the item's id.
+pub(crate) fn entry(thread: &str, item: &Value) -> Value {
+    let t = jan_store::now();
+    if item["type"] != "message" {
+        let mut e = item.clone();
+        e["object"] = "conversation.item".into();
+        e["thread_id"] = thread.into();
+        e["created_at"] = t.into();
+        return e;
+    }
+    let content: Vec<Value> = item["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["text"].as_str())
+        .map(|t| json!({"type": "text", "text": {"value": t, "annotations": []}}))
+        .collect();
+    json!({
+        "id": item["id"], "object": "thread.message", "created_at": t, "thread_id": thread,
+        "role": item["role"], "content": content, "assistant_id": null, "run_id": null,
+        "attachments": [], "metadata": {},
+        "status": "completed", "incomplete_details": null, "completed_at": t, "incomplete_at": null,
+    })
+}
+
+/// The items in `body[key]` as log entries of `thread`, all checked before
+/// any is written. References are for a response's input, where the items
+/// they name are known.
+fn entries_from(thread: &str, body: &Map<String, Value>, key: &str) -> ApiResult<Vec<Value>> {
+    let list = match body.get(key) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) if list.len() <= 20 => list,
+        Some(Value::Array(_)) => {
+            return Err(ApiError::invalid(Some(key), "at most 20 items at a time"));
+        }
+        Some(_) => return Err(ApiError::invalid(Some(key), "must be a list of items")),
+    };
+    let checked = items(list, key)?;
+    if let Some(i) = checked.iter().position(|i| i["type"] == "item_reference") {
         return Err(ApiError::invalid(
-            Some(&format!("{param}.type")),
-            format!("conversations keep messages only for now, got a '{kind}' item"),
+            Some(&format!("{key}[{i}]")),
+            "item references are resolved in a response's input; add the item itself",
         ));
     }
-    let text = match &item["content"] {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => {
-            let mut text = String::new();
-            for (j, p) in parts.iter().enumerate() {
-                match (p["type"].as_str(), p["text"].as_str()) {
-                    (Some("input_text" | "output_text" | "text"), Some(t)) => text.push_str(t),
-                    _ => {
-                        return Err(ApiError::invalid(
-                            Some(&format!("{param}.content[{j}]")),
-                            "only text parts are supported",
-                        ));
-                    }
-                }
-            }
-            text
-        }
-        _ => {
-            return Err(ApiError::invalid(
-                Some(&format!("{param}.content")),
-                "must be a string or a list of text parts",
-            ));
-        }
-    };
-    let mut body = Map::new();
-    body.insert("role".into(), item["role"].clone());
-    body.insert("content".into(), text.into());
-    new_message(thread, &body, &format!("{param}."))
+    Ok(checked.iter().map(|i| entry(thread, i)).collect())
 }
 
-/// The items in `body[key]` as messages of `thread`, all checked before any
-/// is written.
-fn messages_from(thread: &str, body: &Map<String, Value>, key: &str) -> ApiResult<Vec<Value>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) if items.len() <= 20 => items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| message(thread, it, &format!("{key}[{i}]")))
-            .collect(),
-        Some(Value::Array(_)) => Err(ApiError::invalid(Some(key), "at most 20 items at a time")),
-        Some(_) => Err(ApiError::invalid(Some(key), "must be a list of items")),
-    }
+/// The thread's items, as conversation items.
+pub(crate) fn items_of(s: &AppState, id: &str) -> ApiResult<Vec<Value>> {
+    Ok(s.store.messages(id)?.iter().map(item).collect())
 }
 
-/// The thread's messages as chat messages (the context of a response).
+/// The thread's items as chat messages (the context of a response or run).
 pub(crate) fn chat_messages(s: &AppState, id: &str) -> ApiResult<Vec<Value>> {
-    Ok(s.store
-        .messages(id)?
-        .iter()
-        .map(|m| json!({"role": m["role"], "content": message_text(m)}))
-        .collect())
+    Ok(to_chat(&items_of(s, id)?))
 }
 
-#[utoipa::path(post, path = "/conversations", tag = "Conversations", summary = "Create a conversation", request_body(content = Object, description = "`items` (messages, at most 20), `metadata`"), responses((status = 200, description = "The conversation (a thread: the threads API sees it too)", body = Object)))]
+#[utoipa::path(post, path = "/conversations", tag = "Conversations", summary = "Create a conversation", request_body(content = Object, description = "`items` (at most 20: messages of any role, `function_call`, `function_call_output`), `metadata`"), responses((status = 200, description = "The conversation (a thread: the threads API sees it too)", body = Object)))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Json<Value>> {
     check_keys(&body, &["items", "metadata"])?;
     let meta = metadata(&body)?.unwrap_or(Value::Null);
     // Checked before the thread exists: a bad item writes nothing.
-    messages_from("", &body, "items")?;
+    entries_from("", &body, "items")?;
     let thread = s.store.create_thread(meta, Value::Null)?;
     let id = thread["id"].as_str().unwrap_or_default().to_string();
-    let written = messages_from(&id, &body, "items").and_then(|items| {
-        items
-            .iter()
-            .try_for_each(|m| Ok::<_, ApiError>(s.store.put_message(&id, m)?))
-    });
+    let written = entries_from(&id, &body, "items")
+        .and_then(|entries| Ok(s.store.put_messages(&id, &entries)?));
     if let Err(e) = written {
         // A request that failed (a full disk) leaves no conversation.
         let _ = s.store.delete_thread(&id);
@@ -178,7 +186,7 @@ pub async fn list_items(
     Ok(Json(out))
 }
 
-#[utoipa::path(post, path = "/conversations/{id}/items", tag = "Conversations", summary = "Add items to a conversation", params(("id" = String, Path, description = "Conversation (thread) id")), request_body(content = Object, description = "`items` (messages, at most 20)"), responses((status = 200, description = "`{object: list, data: [the new items]}`", body = Object)))]
+#[utoipa::path(post, path = "/conversations/{id}/items", tag = "Conversations", summary = "Add items to a conversation", params(("id" = String, Path, description = "Conversation (thread) id")), request_body(content = Object, description = "`items` (at most 20: messages of any role, `function_call`, `function_call_output`)"), responses((status = 200, description = "`{object: list, data: [the new items]}`", body = Object)))]
 pub async fn create_items(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -187,9 +195,9 @@ pub async fn create_items(
     check_keys(&body, &["items"])?;
     let added = s.store.with_lock(&id, || -> ApiResult<Vec<Value>> {
         s.store.thread(&id)?;
-        let messages = messages_from(&id, &body, "items")?;
-        s.store.put_messages(&id, &messages)?;
-        Ok(messages)
+        let entries = entries_from(&id, &body, "items")?;
+        s.store.put_messages(&id, &entries)?;
+        Ok(entries)
     })?;
     Ok(Json(list_object(added.iter().map(item).collect(), false)))
 }

@@ -6,7 +6,7 @@
 //! [`Render`]). Stored responses live beside the threads (see jan-store);
 //! `previous_response_id` continues from a stored one's context and output.
 
-mod request;
+pub(crate) mod request;
 
 use std::convert::Infallible;
 
@@ -160,26 +160,7 @@ fn responses_param(mut e: ApiError) -> ApiError {
 
 /// The assistant turns a response's output adds to the context.
 fn output_messages(output: &Value) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
-    for item in output.as_array().into_iter().flatten() {
-        match item["type"].as_str() {
-            Some("message") => {
-                let text: String = item["content"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| p["text"].as_str())
-                    .collect();
-                out.push(json!({"role": "assistant", "content": text}));
-            }
-            Some("function_call") => {
-                let call = json!({"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}});
-                request::push_call(&mut out, call);
-            }
-            _ => {}
-        }
-    }
-    out
+    request::to_chat(output.as_array().map(Vec::as_slice).unwrap_or_default())
 }
 
 /// What answers a response.
@@ -195,7 +176,8 @@ struct Job {
     s: AppState,
     stores: bool,
     source: Source,
-    /// The conversation it adds its input (as messages) and answer to.
+    /// The conversation it adds its input and answer to (the input as
+    /// log entries).
     conversation: Option<(String, Vec<Value>)>,
 }
 
@@ -324,20 +306,22 @@ impl Job {
         (response, error)
     }
 
-    /// Adds the input and the answer's messages to the conversation.
+    /// Adds the input and the answer's items (messages and the calls left
+    /// to the client) to the conversation, all or none.
     fn add_to_conversation(&self, id: &str, inputs: &[Value], output: &Value) {
         let answers = output
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|i| i["type"] == "message")
-            .filter_map(|i| crate::conversations::message(id, i, "output").ok());
+            .filter(|i| matches!(i["type"].as_str(), Some("message" | "function_call")))
+            .map(|i| crate::conversations::entry(id, i));
         let all: Vec<Value> = inputs.iter().cloned().chain(answers).collect();
-        let written = self.s.store.with_lock(id, || {
-            all.iter().try_for_each(|m| self.s.store.put_message(id, m))
-        });
-        if let Err(e) = written {
-            tracing::error!("cannot add response messages to conversation {id}: {e}");
+        if let Err(e) = self
+            .s
+            .store
+            .with_lock(id, || self.s.store.put_messages(id, &all))
+        {
+            tracing::error!("cannot add response items to conversation {id}: {e}");
         }
     }
 
@@ -752,60 +736,40 @@ async fn prepare(s: &AppState, req: &request::CreateResponse) -> ApiResult<Prepa
     }
     let mut plan = req.plan(&model)?;
     let conversation = req.conversation_id()?;
-    // The input as the conversation's messages, checked before anything
-    // runs (conversations keep messages only).
-    let conversation = match conversation {
-        None => None,
-        Some(c) => {
-            s.store.thread(&c)?;
-            let inputs = plan
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, it)| crate::conversations::message(&c, it, &format!("input[{i}]")))
-                .collect::<ApiResult<Vec<_>>>()?;
-            Some((c, inputs))
-        }
-    };
+    if let Some(c) = &conversation {
+        s.store.thread(c)?;
+    }
     // The chain so far: the previous response's context and output, or the
     // conversation's items.
-    let mut context = match &req.previous_response_id {
-        None => match &conversation {
-            Some((c, _)) => crate::conversations::chat_messages(s, c)?,
-            None => Vec::new(),
-        },
-        Some(prev) => {
-            let not_found = |e: StoreError| match e {
-                StoreError::NotFound(..) => ApiError::invalid(
-                    Some("previous_response_id"),
-                    format!("Previous response with id '{prev}' not found."),
-                )
-                .with_code("previous_response_not_found"),
-                other => other.into(),
-            };
-            let r = s.store.response(prev).map_err(not_found)?;
-            if !matches!(r["status"].as_str(), Some("completed" | "incomplete")) {
-                return Err(ApiError::invalid(
-                    Some("previous_response_id"),
-                    format!(
-                        "Previous response {prev} is {}; only a finished response can be continued.",
-                        r["status"].as_str().unwrap_or("")
-                    ),
-                ));
-            }
-            let mut c = s.store.response_context(prev).map_err(not_found)?;
+    let mut context = match (&req.previous_response_id, &conversation) {
+        (None, None) => Vec::new(),
+        (None, Some(c)) => crate::conversations::chat_messages(s, c)?,
+        (Some(prev), _) => {
+            let r = previous(s, prev)?;
+            let mut c = s
+                .store
+                .response_context(prev)
+                .map_err(|e| previous_error(prev, e))?;
             c.extend(output_messages(&r["output"]));
             c
         }
     };
+    resolve_references(s, req, conversation.as_deref(), &mut plan.items)?;
     let before = context.len();
-    context.extend(plan.messages.iter().cloned());
-    // A function_call_output answers a call made earlier in the chain or
-    // the input (as OpenAI checks). Conversations keep messages only, so
-    // there the calls are not known.
-    if conversation.is_none() {
-        answered_calls(&context[before..], &context[..before], &plan.items)?;
-    }
+    context.extend(request::to_chat(&plan.items));
+    // A function_call_output answers a call made earlier in the chain, the
+    // conversation or the input (as OpenAI checks).
+    answered_calls(&context[before..], &context[..before], &plan.items)?;
+    // The input as the conversation's new entries, written when the
+    // response ends.
+    let conversation = conversation.map(|c| {
+        let entries = plan
+            .items
+            .iter()
+            .map(|i| crate::conversations::entry(&c, i))
+            .collect();
+        (c, entries)
+    });
     let mut chat = plan.chat.clone();
     let mut messages = Vec::new();
     if let Some(i) = req.instructions.as_ref().filter(|i| !i.is_empty()) {
@@ -848,6 +812,102 @@ async fn prepare(s: &AppState, req: &request::CreateResponse) -> ApiResult<Prepa
         context,
         chat,
     })
+}
+
+/// The stored response `previous_response_id` names, which must have
+/// finished.
+fn previous(s: &AppState, prev: &str) -> ApiResult<Value> {
+    let r = s
+        .store
+        .response(prev)
+        .map_err(|e| previous_error(prev, e))?;
+    if !matches!(r["status"].as_str(), Some("completed" | "incomplete")) {
+        return Err(ApiError::invalid(
+            Some("previous_response_id"),
+            format!(
+                "Previous response {prev} is {}; only a finished response can be continued.",
+                r["status"].as_str().unwrap_or("")
+            ),
+        ));
+    }
+    Ok(r)
+}
+
+/// A missing previous response is the request's fault (OpenAI's code).
+fn previous_error(prev: &str, e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound(..) => ApiError::invalid(
+            Some("previous_response_id"),
+            format!("Previous response with id '{prev}' not found."),
+        )
+        .with_code("previous_response_not_found"),
+        other => other.into(),
+    }
+}
+
+/// How many stored responses a chain's item references may search back.
+const REFERENCE_DEPTH: usize = 1000;
+
+/// Replaces each `item_reference` in `items` by a copy of the item it
+/// names (with a new id: it is a new entry of this input), from the
+/// conversation, or from the responses of the `previous_response_id`
+/// chain (their input and output items). Any other id is a 400 naming
+/// the reference.
+fn resolve_references(
+    s: &AppState,
+    req: &request::CreateResponse,
+    conversation: Option<&str>,
+    items: &mut [Value],
+) -> ApiResult<()> {
+    if !items.iter().any(|i| i["type"] == "item_reference") {
+        return Ok(());
+    }
+    let mut known: Vec<Value> = match conversation {
+        Some(c) => crate::conversations::items_of(s, c)?,
+        None => Vec::new(),
+    };
+    let mut next = req.previous_response_id.clone();
+    for _ in 0..REFERENCE_DEPTH {
+        let Some(id) = next.take() else { break };
+        let r = s.store.response(&id).map_err(|e| previous_error(&id, e))?;
+        known.extend(s.store.response_input(&id)?);
+        known.extend(r["output"].as_array().cloned().unwrap_or_default());
+        next = r["previous_response_id"].as_str().map(String::from);
+    }
+    for (i, item) in items.iter_mut().enumerate() {
+        if item["type"] != "item_reference" {
+            continue;
+        }
+        let id = item["id"].as_str().unwrap_or_default();
+        let Some(found) = known
+            .iter()
+            .find(|k| k["id"] == id && k["type"] != "item_reference")
+        else {
+            return Err(ApiError::invalid(
+                Some(&format!("input[{i}].id")),
+                format!(
+                    "Item with id '{id}' not found in the conversation or the previous responses."
+                ),
+            ));
+        };
+        let prefix = match found["type"].as_str() {
+            Some("function_call") => "fc",
+            Some("function_call_output") => "fco",
+            _ => "msg",
+        };
+        let mut copy = found.clone();
+        copy["id"] = new_id(prefix).into();
+        copy["status"] = "completed".into();
+        if let Some(parts) = copy["content"].as_array_mut() {
+            for p in parts {
+                if let Some(o) = p.as_object_mut() {
+                    o.remove("logprobs");
+                }
+            }
+        }
+        *item = copy;
+    }
+    Ok(())
 }
 
 /// Checks that every tool output in `input` answers a call made before it

@@ -121,12 +121,12 @@ pub fn parse(body: &Map<String, Value>) -> ApiResult<CreateResponse> {
 
 /// What a create request becomes.
 pub struct Plan {
-    /// The chat request (no `messages` yet: see [`Plan::messages`]).
+    /// The chat request (no `messages` yet: the context is read from the
+    /// chain or conversation, and the input's item references resolved).
     pub chat: Value,
-    /// The request's own input items, with ids, as stored and listed.
+    /// The request's own input items, with ids, as stored and listed
+    /// (`item_reference`s not yet resolved).
     pub items: Vec<Value>,
-    /// The input as chat messages (after the chain's, before the answer).
-    pub messages: Vec<Value>,
     /// The response's echo of the request (tools, text, sampling…).
     pub echo: Map<String, Value>,
 }
@@ -250,7 +250,22 @@ impl CreateResponse {
                 );
             }
         };
-        let (items, messages) = input_items(self.input.as_ref())?;
+        let items = match self.input.as_ref() {
+            None | Some(Value::Null) => {
+                return refuse("input", "Missing required parameter: 'input'.".into());
+            }
+            Some(Value::String(s)) => vec![json!({
+                "id": jan_store::new_id("msg"), "type": "message", "role": "user",
+                "status": "completed", "content": [{"type": "input_text", "text": s}],
+            })],
+            Some(Value::Array(a)) if !a.is_empty() => items(a, "input")?,
+            Some(_) => {
+                return refuse(
+                    "input",
+                    "'input' must be a string or a non-empty list of items".into(),
+                );
+            }
+        };
         // The chat request the model runs.
         let mut chat = Map::new();
         chat.insert("model".into(), model.into());
@@ -424,34 +439,19 @@ impl CreateResponse {
         Ok(Plan {
             chat: Value::Object(chat),
             items,
-            messages,
             echo,
         })
     }
 }
 
-/// The request's input as stored items (with ids) and as chat messages.
-fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
-    let items: Vec<Value> = match input {
-        None | Some(Value::Null) => {
-            return Err(ApiError::invalid(
-                Some("input"),
-                "Missing required parameter: 'input'.",
-            ));
-        }
-        Some(Value::String(s)) => vec![json!({"type": "message", "role": "user", "content": s})],
-        Some(Value::Array(a)) if !a.is_empty() => a.clone(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                Some("input"),
-                "'input' must be a string or a non-empty list of items",
-            ));
-        }
-    };
+/// Input items (a response's `input`, a conversation's `items`; `key`
+/// names them in errors) checked and given ids, as they are stored and
+/// listed: messages (text parts), `function_call`, `function_call_output`,
+/// and `item_reference`s (`{type, id}`), which the caller resolves.
+pub(crate) fn items(list: &[Value], key: &str) -> ApiResult<Vec<Value>> {
     let mut stored = Vec::new();
-    let mut messages: Vec<Value> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let at = |f: &str| format!("input[{i}]{f}");
+    for (i, item) in list.iter().enumerate() {
+        let at = |f: &str| format!("{key}[{i}]{f}");
         let bad = |f: &str, why: &str| Err(ApiError::invalid(Some(&at(f)), why.to_string()));
         let kind = item["type"]
             .as_str()
@@ -469,26 +469,17 @@ fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
                         "must be 'user', 'system', 'developer' or 'assistant'",
                     );
                 }
-                let (text, parts) = match &item["content"] {
-                    Value::String(s) => {
-                        let t = if role == "assistant" {
-                            "output_text"
-                        } else {
-                            "input_text"
-                        };
-                        let mut p = json!({"type": t, "text": s});
-                        if role == "assistant" {
-                            p["annotations"] = json!([]);
-                        }
-                        (s.clone(), vec![p])
-                    }
+                let parts = match &item["content"] {
+                    Value::String(s) => vec![text_part(role, s)],
                     Value::Array(parts) => {
-                        let mut text = String::new();
+                        let mut out = Vec::new();
                         for (j, p) in parts.iter().enumerate() {
                             match (p["type"].as_str(), p["text"].as_str()) {
-                                (Some("input_text" | "output_text"), Some(t)) => text.push_str(t),
+                                (Some("input_text" | "output_text" | "text"), Some(t)) => {
+                                    out.push(text_part(role, t))
+                                }
                                 (Some(other), _)
-                                    if other != "input_text" && other != "output_text" =>
+                                    if !matches!(other, "input_text" | "output_text" | "text") =>
                                 {
                                     return bad(
                                         &format!(".content[{j}]"),
@@ -505,12 +496,11 @@ fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
                                 }
                             }
                         }
-                        (text, parts.clone())
+                        out
                     }
                     _ => return bad(".content", "must be a string or a list of content parts"),
                 };
                 stored.push(json!({"id": jan_store::new_id("msg"), "type": "message", "role": role, "status": "completed", "content": parts}));
-                messages.push(json!({"role": role, "content": text}));
             }
             "function_call" => {
                 let (Some(call_id), Some(name), Some(args)) = (
@@ -523,8 +513,6 @@ fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
                         "a function_call item needs 'call_id', 'name' and 'arguments' (a JSON string)",
                     );
                 };
-                let call = json!({"id": call_id, "type": "function", "function": {"name": name, "arguments": args}});
-                push_call(&mut messages, call);
                 stored.push(json!({"id": jan_store::new_id("fc"), "type": "function_call", "status": "completed", "call_id": call_id, "name": name, "arguments": args}));
             }
             "function_call_output" => {
@@ -560,31 +548,67 @@ fn input_items(input: Option<&Value>) -> ApiResult<(Vec<Value>, Vec<Value>)> {
                         ),
                     );
                 }
-                messages.push(json!({"role": "tool", "tool_call_id": call_id, "content": output}));
                 stored.push(json!({"id": jan_store::new_id("fco"), "type": "function_call_output", "status": "completed", "call_id": call_id, "output": output}));
             }
-            "item_reference" | "" if item.get("id").is_some() => {
-                return bad(
-                    "",
-                    "item references are not supported yet; send the item itself, or use 'previous_response_id'",
-                );
-            }
+            "item_reference" | "" if item.get("id").is_some() => match item["id"].as_str() {
+                Some(id) => stored.push(json!({"type": "item_reference", "id": id})),
+                None => return bad(".id", "an item reference needs the item's 'id'"),
+            },
             other => {
                 return bad(
                     ".type",
                     &format!(
-                        "'{other}' items are not supported; use messages, 'function_call' or 'function_call_output'"
+                        "'{other}' items are not supported; use messages, 'function_call', 'function_call_output' or 'item_reference'"
                     ),
                 );
             }
         }
     }
-    Ok((stored, messages))
+    Ok(stored)
+}
+
+/// A message's text part: `output_text` (with `annotations`) for the
+/// assistant, `input_text` for the others, as OpenAI lists them.
+fn text_part(role: &str, text: &str) -> Value {
+    if role == "assistant" {
+        json!({"type": "output_text", "text": text, "annotations": []})
+    } else {
+        json!({"type": "input_text", "text": text})
+    }
+}
+
+/// Items (checked, references resolved: input, output or a conversation's)
+/// as the chat messages a model reads: messages with their text, calls as
+/// an assistant turn's `tool_calls`, outputs as `tool` messages.
+pub(crate) fn to_chat(items: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for item in items {
+        match item["type"].as_str() {
+            Some("message") => {
+                let text: String = item["content"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["text"].as_str())
+                    .collect();
+                out.push(json!({"role": item["role"], "content": text}));
+            }
+            Some("function_call") => {
+                let call = json!({"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}});
+                push_call(&mut out, call);
+            }
+            Some("function_call_output") => out.push(
+                json!({"role": "tool", "tool_call_id": item["call_id"], "content": item["output"]}),
+            ),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Adds a call to chat messages: a call right after an assistant turn is
 /// part of it.
-pub fn push_call(messages: &mut Vec<Value>, call: Value) {
+fn push_call(messages: &mut Vec<Value>, call: Value) {
     match messages.last_mut() {
         Some(m) if m["role"] == "assistant" => match m["tool_calls"].as_array_mut() {
             Some(c) => c.push(call),

@@ -22,7 +22,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::error::{ApiError, ApiResult};
 use crate::list::{ListParams, Page};
-use crate::threads::{create_thread_from, message_text, metadata, new_message};
+use crate::threads::{create_thread_from, metadata, new_message};
 use crate::{AppState, Body};
 
 mod types;
@@ -528,11 +528,21 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     // the run, naming the file, instead of answering without them.
     let steps = s.store.steps(&thread, &run_id);
     let messages = s.store.messages(&thread);
-    let unreadable = [steps.as_ref().err(), messages.as_ref().err()]
-        .into_iter()
-        .flatten()
-        .next()
-        .map(|e| e.to_string());
+    // The history the assistant sees: the thread's items (messages of
+    // every role, and the function calls and outputs a conversation holds),
+    // cut per the truncation strategy, then this run's tool calls and
+    // their outputs.
+    let history = match (&steps, &messages) {
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        (Ok(_), Ok(entries)) => {
+            let items: Vec<Value> = entries.iter().map(crate::conversations::item).collect();
+            Item::from_chat_list(&crate::responses::request::to_chat(&items))
+        }
+    };
+    let (history, unreadable) = match history {
+        Ok(h) => (h, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
     let rounds = tool_rounds(steps.as_deref().unwrap_or_default());
     if rounds.is_empty() {
         send(&events, "thread.run.created", &run);
@@ -543,17 +553,6 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
     }
     set_status(&s, &mut run, "in_progress", &events);
 
-    // The history the assistant sees: the thread's messages (cut per the
-    // truncation strategy), then this run's tool calls and their outputs.
-    let history: Vec<Item> = messages
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .map(|m| match m["role"].as_str() {
-            Some("assistant") => Item::assistant(message_text(m)),
-            _ => Item::user(message_text(m)),
-        })
-        .collect();
     let truncation = match run["truncation_strategy"]["last_messages"].as_u64() {
         Some(n) => Truncation::LastMessages(n as usize),
         None => Truncation::Auto,

@@ -74,18 +74,22 @@ pub(crate) fn text_parts(content: &Value, param: &str) -> ApiResult<Value> {
     }
 }
 
-/// The text of a message's content parts.
-pub(crate) fn message_text(m: &Value) -> String {
-    m["content"]
-        .as_array()
-        .map(|parts| {
-            parts
-                .iter()
-                .filter_map(|p| p["text"]["value"].as_str())
-                .collect::<Vec<_>>()
-                .join("")
-        })
-        .unwrap_or_default()
+/// Whether a message log entry is a message of the threads API: the
+/// user's and the assistant's. The log also keeps conversation items the
+/// Assistants API has no message for (system and developer messages,
+/// function calls and outputs; see `conversations`).
+pub(crate) fn is_thread_message(m: &Value) -> bool {
+    m["object"] == "thread.message" && matches!(m["role"].as_str(), Some("user" | "assistant"))
+}
+
+/// A message of the threads API, by id (a conversation item that is not
+/// one is not found).
+fn thread_message(s: &AppState, thread: &str, id: &str) -> ApiResult<Value> {
+    let m = s.store.message(thread, id)?;
+    if !is_thread_message(&m) {
+        return Err(StoreError::NotFound("message", id.to_string()).into());
+    }
+    Ok(m)
 }
 
 /// A new message object from a request body (`role`, `content`, …).
@@ -245,6 +249,7 @@ pub async fn list_messages(
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
     let mut items = s.store.messages(&thread)?;
+    items.retain(is_thread_message);
     if let Some(run) = filter.get("run_id") {
         items.retain(|m| m["run_id"] == run.as_str());
     }
@@ -256,7 +261,7 @@ pub async fn retrieve_message(
     State(s): State<AppState>,
     Path((thread, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(s.store.message(&thread, &id)?))
+    Ok(Json(thread_message(&s, &thread, &id)?))
 }
 
 #[utoipa::path(post, path = "/threads/{thread}/messages/{id}", tag = "Messages", summary = "Modify a message", params(("thread" = String, Path, description = "Thread id (`thread_…`)"), ("id" = String, Path, description = "Message id (`msg_…`)")), request_body = MessageModify, responses((status = 200, description = "The message", body = Message)))]
@@ -267,7 +272,7 @@ pub async fn modify_message(
 ) -> ApiResult<Json<Value>> {
     let _: MessageModify = crate::typed(&body)?;
     s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
-        let mut m = s.store.message(&thread, &id)?;
+        let mut m = thread_message(&s, &thread, &id)?;
         if let Some(meta) = metadata(&body)? {
             m["metadata"] = meta;
         }
@@ -282,6 +287,7 @@ pub async fn delete_message(
     Path((thread, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     s.store.with_lock(&thread, || -> ApiResult<Json<Value>> {
+        thread_message(&s, &thread, &id)?;
         s.store.delete_message(&thread, &id)?;
         Ok(Json(
             json!({"id": id, "object": "thread.message.deleted", "deleted": true}),
