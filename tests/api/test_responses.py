@@ -161,9 +161,20 @@ def test_background_poll_and_cancel(client):
     with pytest.raises(openai.BadRequestError) as e:
         client.responses.create(model=MODEL, input="x", previous_response_id=r.id)
     assert e.value.body["param"] == "previous_response_id"
+    # Cancelled while it writes: the open item is closed, incomplete, before
+    # the stream's last event.
+    with client.responses.retrieve(r.id, stream=True) as s:
+        for e in s:
+            if e.type == "response.output_text.delta":
+                break
     c = client.responses.cancel(r.id)
     assert c.status == "cancelled", c.status
     assert client.responses.retrieve(r.id).status == "cancelled"
+    assert c.output[0].status == "incomplete" and c.output[0].content[0].text
+    tail = [e for e in client.responses.retrieve(r.id, stream=True)][-4:]
+    assert [e.type for e in tail] == ["response.output_text.done", "response.content_part.done",
+                                      "response.output_item.done", "response.cancelled"]
+    assert tail[2].item.status == "incomplete" and tail[1].part.text == tail[0].text == c.output[0].content[0].text
     # A background response runs to the end when left alone.
     r = client.responses.create(model=MODEL, input="Say hi.", background=True, max_output_tokens=10)
     for _ in range(600):
@@ -174,6 +185,43 @@ def test_background_poll_and_cancel(client):
     assert r.status in ("completed", "incomplete") and r.output_text
     with pytest.raises(openai.BadRequestError):
         client.responses.cancel(client.responses.create(model=MODEL, input="x", max_output_tokens=2).id)
+
+
+def test_a_background_stream_is_resumed_and_replayed(client):
+    r = client.responses.create(model=MODEL, input="Count from 1 to 100, one number per line.", background=True,
+                                max_output_tokens=120, temperature=0)
+    # Joined while it runs: a few events, then the client goes away...
+    first = []
+    with client.responses.retrieve(r.id, stream=True) as s:
+        for e in s:
+            first.append(e)
+            if len(first) == 6:
+                break
+    # ... and comes back after the last one it saw: nothing lost or doubled.
+    rest = list(client.responses.retrieve(r.id, stream=True, starting_after=first[-1].sequence_number))
+    events = first + rest
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert events[0].type == "response.created" and events[-1].type in ("response.completed", "response.incomplete")
+    done = client.responses.retrieve(r.id)
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert text == done.output_text and len(text) > 50
+    # Once finished, the whole stream replays from the store, as it was.
+    again = list(client.responses.retrieve(r.id, stream=True))
+    assert [e.model_dump() for e in again] == [e.model_dump() for e in events]
+    tail = list(client.responses.retrieve(r.id, stream=True, starting_after=len(events) - 3))
+    assert [e.sequence_number for e in tail] == [len(events) - 2, len(events) - 1]
+    # Only background responses keep their stream.
+    plain = client.responses.create(model=MODEL, input="Hi", max_output_tokens=4)
+    for bad, param in [(dict(stream=True), "stream"), (dict(extra_query={"starting_after": 1}), "starting_after"),
+                       (dict(extra_query={"frobnicate": 1}), None)]:
+        with pytest.raises(openai.BadRequestError) as e:
+            client.responses.retrieve(plain.id, **bad)
+        if param:
+            assert e.value.body["param"] == param, e.value.body
+    # Deleting the response deletes its stream.
+    client.responses.delete(r.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(r.id, stream=True)
 
 
 def test_prompt_runs_an_assistant_with_its_code_or_its_tools(client, data_dir):
@@ -236,6 +284,12 @@ def test_responses_survive_a_restart(data_dir):
     try:
         c = openai.OpenAI(base_url=s.base_url, api_key="x", max_retries=0)
         r = c.responses.create(model=MODEL, input="Hello", max_output_tokens=8)
+        bg = c.responses.create(model=MODEL, input="Hello", max_output_tokens=8, background=True)
+        for _ in range(600):
+            if c.responses.retrieve(bg.id).status not in ("queued", "in_progress"):
+                break
+            time.sleep(0.05)
+        streamed = [e.model_dump() for e in c.responses.retrieve(bg.id, stream=True)]
     finally:
         s.stop()
     s = Server(data_dir).start()
@@ -244,6 +298,7 @@ def test_responses_survive_a_restart(data_dir):
         got = c.responses.retrieve(r.id)
         assert got.output_text == r.output_text and got.status == r.status
         assert len(c.responses.input_items.list(r.id).data) == 1
+        assert [e.model_dump() for e in c.responses.retrieve(bg.id, stream=True)] == streamed
     finally:
         s.stop()
 

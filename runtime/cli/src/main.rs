@@ -254,6 +254,7 @@ async fn serve(
         api_key: api_key.filter(|k| !k.is_empty()).map(Into::into),
         access: Arc::new(access),
         active: Default::default(),
+        replays: Default::default(),
     };
     jan_server::serve(state, listener, jan_server::shutdown_signal()).await?;
     Ok(())

@@ -46,6 +46,9 @@ pub struct AppState {
     /// Runs in progress: their cancel switches.
     pub active:
         Arc<std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>>,
+    /// Background responses in progress: the events they have sent so far,
+    /// for `GET /v1/responses/{id}?stream=true`.
+    pub replays: responses::Replays,
 }
 
 /// The whole API.

@@ -26,6 +26,7 @@ fn state(root: &std::path::Path, access: Access, key: Option<&str>) -> AppState 
         api_key: key.map(Into::into),
         access: Arc::new(access),
         active: Default::default(),
+        replays: Default::default(),
     }
 }
 

@@ -49,6 +49,7 @@ async fn cancelling_a_default_answer_run_stops_generation() {
         api_key: None,
         access: Default::default(),
         active: Default::default(),
+        replays: Default::default(),
     };
     let (_, th) = call(
         &s,

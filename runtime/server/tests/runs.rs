@@ -51,6 +51,7 @@ events.on("assistant:flood", (e) => e.messages.at(-1).content === "whole" ? big.
         api_key: None,
         access: Default::default(),
         active: Default::default(),
+        replays: Default::default(),
     }
 }
 

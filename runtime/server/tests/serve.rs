@@ -20,6 +20,7 @@ async fn start(root: &std::path::Path, limits: Limits) -> std::net::SocketAddr {
         api_key: None,
         access: Default::default(),
         active: Default::default(),
+        replays: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -6,6 +6,9 @@
 //! responses/<resp_id>.context.json  the chat messages it was answered from
 //!                                   (the chain so far and its input),
 //!                                   without instructions
+//! responses/<resp_id>.events.json   a background response's stream, every
+//!                                   event as sent, written when it ends
+//!                                   (for `GET …?stream=true` replays)
 //! ```
 //!
 //! A later response names an earlier one in `previous_response_id`: its
@@ -37,6 +40,7 @@ impl Store {
                 if let Some(id) = name
                     .strip_suffix(".input.json")
                     .or_else(|| name.strip_suffix(".context.json"))
+                    .or_else(|| name.strip_suffix(".events.json"))
                     && !self.responses.join(format!("{id}.json")).is_file()
                 {
                     let _ = std::fs::remove_file(e.path());
@@ -114,6 +118,25 @@ impl Store {
         read_list(&self.response_path(id, ".context")?)
     }
 
+    /// Keeps a finished background response's stream (atomically).
+    pub fn put_response_events(&self, id: &str, events: &[Value]) -> Result<()> {
+        write_json(
+            &self.response_path(id, ".events")?,
+            &Value::from(events.to_vec()),
+        )
+    }
+
+    /// The stream a background response sent, if it was kept (a response
+    /// cut short by a crash has none).
+    pub fn response_events(&self, id: &str) -> Result<Option<Vec<Value>>> {
+        self.response(id)?;
+        let path = self.response_path(id, ".events")?;
+        if !path.is_file() {
+            return Ok(None);
+        }
+        read_list(&path).map(Some)
+    }
+
     pub fn delete_response(&self, id: &str) -> Result<()> {
         let main = self.response_path(id, "")?;
         if !main.is_file() {
@@ -121,7 +144,7 @@ impl Store {
         }
         // The object first: once it is gone the response is gone.
         std::fs::remove_file(&main)?;
-        for kind in [".input", ".context"] {
+        for kind in [".input", ".context", ".events"] {
             let _ = std::fs::remove_file(self.response_path(id, kind)?);
         }
         Ok(())
@@ -150,6 +173,10 @@ mod tests {
         assert_eq!(s.response("resp_a1").unwrap()["status"], "failed");
         assert_eq!(s.response_input("resp_a1").unwrap()[0]["id"], "msg_1");
         assert_eq!(s.response_context("resp_a1").unwrap()[0]["content"], "hi");
+        assert_eq!(s.response_events("resp_a1").unwrap(), None);
+        s.put_response_events("resp_a1", &[json!({"sequence_number": 0})])
+            .unwrap();
+        assert_eq!(s.response_events("resp_a1").unwrap().unwrap().len(), 1);
         s.delete_response("resp_a1").unwrap();
         assert!(matches!(
             s.response("resp_a1"),

@@ -27,6 +27,13 @@ use crate::{AppState, Body};
 
 type Events = mpsc::UnboundedSender<Result<Event, Infallible>>;
 
+/// Background responses in progress: every event each has sent so far, for
+/// `GET /v1/responses/{id}?stream=true`. A finished one's events are kept
+/// in the store instead.
+pub type Replays = std::sync::Arc<
+    std::sync::Mutex<std::collections::HashMap<String, watch::Receiver<Vec<Value>>>>,
+>;
+
 #[utoipa::path(post, path = "/responses", tag = "Responses", summary = "Create a model response", request_body = request::CreateResponse, responses((status = 200, description = "The response (`completed`, `incomplete`, `failed`; `queued` with `background`); With `stream: true`: server-sent events (`response.created` … `response.completed`)", content((Object = "application/json"), (String = "text/event-stream")))))]
 pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Response> {
     let req = request::parse(&body)?;
@@ -97,13 +104,20 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
             )
         }
     };
-    let job = Job {
+    let mut job = Job {
         s: s.clone(),
         stores,
         source,
         conversation,
+        replay: None,
     };
     if req.background() {
+        let (replay, events_so_far) = watch::channel(Vec::new());
+        s.replays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), events_so_far);
+        job.replay = Some(replay);
         let (cancel_tx, cancel_rx) = watch::channel(false);
         s.active
             .lock()
@@ -179,6 +193,8 @@ struct Job {
     /// The conversation it adds its input and answer to (the input as
     /// log entries).
     conversation: Option<(String, Vec<Value>)>,
+    /// A background response's events so far, for replays.
+    replay: Option<watch::Sender<Vec<Value>>>,
 }
 
 impl Job {
@@ -191,7 +207,7 @@ impl Job {
         mut cancel: watch::Receiver<bool>,
     ) -> (Value, Option<ApiError>) {
         let id = response["id"].as_str().unwrap_or_default().to_string();
-        let mut r = Render::new(events);
+        let mut r = Render::new(events, self.replay.clone());
         r.whole("response.created", &response);
         if response["status"] == "queued" {
             r.whole("response.queued", &response);
@@ -293,6 +309,17 @@ impl Job {
         self.save(&response);
         r.whole(terminal, &response);
         r.end();
+        if let Some(replay) = &self.replay {
+            // Kept before it leaves memory: a replay finds one or the other.
+            if let Err(e) = self.s.store.put_response_events(&id, &replay.borrow()) {
+                tracing::error!("cannot keep the events of response {id}: {e}");
+            }
+            self.s
+                .replays
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        }
         self.s
             .active
             .lock()
@@ -422,6 +449,8 @@ async fn cancelled(switch: &mut watch::Receiver<bool>) {
 /// the model wrote them. Each event has the next `sequence_number`.
 struct Render {
     events: Option<Events>,
+    /// Every event sent, for replays (background responses).
+    replay: Option<watch::Sender<Vec<Value>>>,
     seq: u64,
     /// Items so far, as `output_item.added` sent them (then updated).
     items: Vec<Value>,
@@ -437,9 +466,10 @@ struct Render {
 }
 
 impl Render {
-    fn new(events: Option<Events>) -> Render {
+    fn new(events: Option<Events>, replay: Option<watch::Sender<Vec<Value>>>) -> Render {
         Render {
             events,
+            replay,
             seq: 0,
             items: Vec::new(),
             text: None,
@@ -455,6 +485,9 @@ impl Render {
         self.seq += 1;
         if let Some(tx) = &self.events {
             let _ = tx.send(Ok(Event::default().event(kind).data(data.to_string())));
+        }
+        if let Some(replay) = &self.replay {
+            replay.send_modify(|events| events.push(data));
         }
     }
 
@@ -621,19 +654,13 @@ impl Render {
         Value::Array(self.items.clone())
     }
 
-    /// The output of a response that stopped early.
+    /// The output of a response that stopped early (cancelled, failed):
+    /// the item being written ends `incomplete`, with its closing events
+    /// sent, so a stream has no item left open before its last event.
     fn output_so_far(&mut self) -> Value {
-        for item in &mut self.items {
-            if item["status"] == "in_progress" {
-                item["status"] = "incomplete".into();
-            }
-        }
-        if let Some((index, text)) = &self.text {
-            self.items[*index]["content"] = json!([text_part(text)]);
-        }
-        if let Some((index, args)) = &self.call {
-            self.items[*index]["arguments"] = args.clone().into();
-        }
+        self.cut = true;
+        self.close_text(None);
+        self.close_call();
         Value::Array(self.items.clone())
     }
 
@@ -648,13 +675,20 @@ fn text_part(text: &str) -> Value {
     json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []})
 }
 
-/// `?stream=true` (replaying a stored stream) is not kept; `include` may
-/// only ask for what is already there.
+/// `?stream=true` replays a background response's stream.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RetrieveParams {
-    /// Only `false`: stored events are not replayed.
-    stream: Option<String>,
+    /// `true`: the response's events as server-sent events (a background
+    /// response only), those still to come as they are sent.
+    stream: Option<bool>,
+    /// With `stream`: only the events after this `sequence_number`.
+    starting_after: Option<u64>,
+    /// Accepted: no obfuscation padding is added (it guards against
+    /// network side channels; the server is local).
+    #[allow(dead_code, reason = "accepted and documented, with nothing to do")]
+    include_obfuscation: Option<bool>,
 }
 
 /// The fields `POST /v1/responses/input_tokens` takes (OpenAI's list).
@@ -947,14 +981,73 @@ pub async fn retrieve(
     State(s): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<RetrieveParams>,
-) -> ApiResult<Json<Value>> {
-    if q.stream.as_deref().is_some_and(|v| v != "false") {
+) -> ApiResult<Response> {
+    let r = s.store.response(&id)?;
+    if q.stream != Some(true) {
+        if q.starting_after.is_some() {
+            return Err(ApiError::invalid(
+                Some("starting_after"),
+                "'starting_after' is only allowed when 'stream' is true",
+            ));
+        }
+        return Ok(Json(r).into_response());
+    }
+    if r["background"] != true {
         return Err(ApiError::invalid(
             Some("stream"),
-            "replaying a response's stream is not supported; retrieve it without 'stream'",
+            "This response cannot be streamed because it was not created with background=true.",
         ));
     }
-    Ok(Json(s.store.response(&id)?))
+    let mut next = q.starting_after.map_or(0, |n| n + 1) as usize;
+    let (tx, rx) = mpsc::unbounded_channel::<Result<Event, Infallible>>();
+    // Sends events[next..]; false once the client has gone.
+    let mut send = move |events: &[Value]| {
+        for e in events.iter().skip(next) {
+            let kind = e["type"].as_str().unwrap_or_default();
+            if tx
+                .send(Ok(Event::default().event(kind).data(e.to_string())))
+                .is_err()
+            {
+                return false;
+            }
+        }
+        next = next.max(events.len());
+        true
+    };
+    let live = s
+        .replays
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned();
+    match live {
+        // In progress: what it has sent, then each event as it comes, until
+        // the response ends (its sender is dropped).
+        Some(mut events) => {
+            tokio::spawn(async move {
+                loop {
+                    let open = send(&events.borrow_and_update());
+                    if !open || events.changed().await.is_err() {
+                        send(&events.borrow());
+                        break;
+                    }
+                }
+            });
+        }
+        None => match s.store.response_events(&id)? {
+            Some(events) => {
+                send(&events);
+            }
+            // Cut short by a restart: only its end is known.
+            None => {
+                let status = r["status"].as_str().unwrap_or("failed");
+                send(&[json!({
+                    "type": format!("response.{status}"), "sequence_number": 0, "response": r,
+                })]);
+            }
+        },
+    }
+    Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response())
 }
 
 #[utoipa::path(delete, path = "/responses/{id}", tag = "Responses", summary = "Delete a response", params(("id" = String, Path, description = "Response id (`resp_…`)")), responses((status = 200, description = "`{id, object: response, deleted: true}`", body = Object)))]
