@@ -62,6 +62,13 @@ def test_chat_errors_are_openai_errors(client):
         client.chat.completions.create(model=MODEL, messages=[])
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+    # A prompt over the context is a 400 before any stream starts, plain
+    # or streamed, also when the model was never loaded before.
+    for stream in (True, False):
+        with pytest.raises(openai.BadRequestError) as e:
+            client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hello " * 20000}],
+                                           stream=stream)
+        assert e.value.body["code"] == "context_length_exceeded" and e.value.body["param"] == "messages"
 
 
 def test_chat_parameters_are_supported_or_refused_by_name(client):

@@ -272,9 +272,9 @@ def test_unsupported_input_is_refused_by_name(client):
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve("resp_missing")
     # A prompt over the context is the request's fault, stored or not.
-    for store in (True, False):
+    for store, stream in [(True, False), (False, False), (True, True)]:
         with pytest.raises(openai.BadRequestError) as e:
-            client.responses.create(model=MODEL, input="hello " * 20000, store=store)
+            client.responses.create(model=MODEL, input="hello " * 20000, store=store, stream=stream)
         assert e.value.body["code"] == "context_length_exceeded", e.value.body
         assert e.value.body["param"] == "input"
 

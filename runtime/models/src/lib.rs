@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use candle_core::Device;
 use jan_provider::{
-    BadParam, BoxFuture, ChatEvent, ChatSender, ChatStream, Completion, Embeddings, Finish,
-    ModelNotFound, TokenLogprob, Usage,
+    BadParam, BoxFuture, ChatEvent, ChatSender, ChatStream, Completion, ContextOverflow,
+    Embeddings, Finish, ModelNotFound, TokenLogprob, Usage,
 };
 use serde_json::{Value, json};
 
@@ -40,62 +40,21 @@ use generate::{Params, Session};
 use template::ChatTemplate;
 use tokenizer::Tok;
 
-/// A model in memory.
-struct Loaded {
-    entry: Entry,
+/// What turns a chat request into a model's prompt tokens: its tokenizer
+/// and chat template. Shared with the model's slot, so prompts are counted
+/// and checked against the context without waiting for the model (a
+/// generation holds it).
+struct Prompter {
+    id: String,
     tok: Tok,
     template: ChatTemplate,
     /// Does the template render `tools` itself?
     template_takes_tools: bool,
-    session: Session,
-    /// Width of the logits (may exceed the tokenizer's vocabulary).
-    n_vocab: usize,
-    /// Built on the first constrained request.
-    grammars: Option<constrain::Grammars>,
-    /// Each token's bytes, built on the first request with `logprobs`.
-    token_bytes: Option<Vec<Vec<u8>>>,
+    /// The context the model was loaded with, in tokens.
+    context: usize,
 }
 
-impl Loaded {
-    fn load(entry: Entry) -> anyhow::Result<Loaded> {
-        let started = Instant::now();
-        let (content, mut file) = gguf::read_header(&entry.weights)?;
-        let meta = gguf::Meta(content.metadata.clone());
-        let config = llama::Config::from_meta(&meta)?;
-        let ctx = entry.ctx_len().min(config.context_length.max(1));
-        let model =
-            gguf::guarded(|| llama::Model::load(&content, &mut file, config, ctx, &Device::Cpu))
-                .with_context(|| format!("cannot load the weights of model '{}'", entry.id))?;
-        let tok = Tok::load(&meta, &entry.weights)?;
-        let source = meta
-            .str("tokenizer.chat_template")
-            .ok()
-            .or(entry.prompt_template())
-            .unwrap_or_else(|| template::fallback(|t| tok.has_token(t)))
-            .to_string();
-        let template = ChatTemplate::new(&source)?;
-        let n_vocab = content
-            .tensor_infos
-            .get("token_embd.weight")
-            .and_then(|t| t.shape.dims().first().copied())
-            .unwrap_or(0);
-        tracing::info!(
-            model = %entry.id,
-            "loaded in {:.1} s (context {ctx} tokens)",
-            started.elapsed().as_secs_f64()
-        );
-        Ok(Loaded {
-            entry,
-            tok,
-            template,
-            template_takes_tools: source.contains("tools"),
-            session: Session::new(model),
-            n_vocab,
-            grammars: None,
-            token_bytes: None,
-        })
-    }
-
+impl Prompter {
     /// The prompt's tokens: the messages (and tools) through the chat
     /// template, the oldest turns dropped to fit `max_prompt_tokens`.
     fn prompt_ids(&self, request: &Value, spec: &tools::Spec) -> anyhow::Result<Vec<u32>> {
@@ -133,7 +92,7 @@ impl Loaded {
                 self.tok.bos.as_deref(),
                 self.tok.eos.as_deref(),
             )?;
-            tracing::debug!(model = %self.entry.id, "prompt: {prompt:?}");
+            tracing::debug!(model = %self.id, "prompt: {prompt:?}");
             let ids = self.tok.encode_prompt(&prompt)?;
             let first = usize::from(messages.first().is_some_and(|m| m["role"] == "system"));
             match budget {
@@ -147,6 +106,79 @@ impl Loaded {
                 }
                 _ => break ids,
             }
+        })
+    }
+
+    /// The prompt's tokens, or [`ContextOverflow`] when they leave no room
+    /// in the context to answer (as a generation would find).
+    fn fitting_prompt(&self, request: &Value, spec: &tools::Spec) -> anyhow::Result<Vec<u32>> {
+        let ids = self.prompt_ids(request, spec)?;
+        if ids.len() >= self.context {
+            return Err(ContextOverflow {
+                prompt: ids.len(),
+                context: self.context,
+            }
+            .into());
+        }
+        Ok(ids)
+    }
+}
+
+/// A model in memory.
+struct Loaded {
+    entry: Entry,
+    prompter: Arc<Prompter>,
+    session: Session,
+    /// Width of the logits (may exceed the tokenizer's vocabulary).
+    n_vocab: usize,
+    /// Built on the first constrained request.
+    grammars: Option<constrain::Grammars>,
+    /// Each token's bytes, built on the first request with `logprobs`.
+    token_bytes: Option<Vec<Vec<u8>>>,
+}
+
+impl Loaded {
+    fn load(entry: Entry) -> anyhow::Result<Loaded> {
+        let started = Instant::now();
+        let (content, mut file) = gguf::read_header(&entry.weights)?;
+        let meta = gguf::Meta(content.metadata.clone());
+        let config = llama::Config::from_meta(&meta)?;
+        let ctx = entry.ctx_len().min(config.context_length.max(1));
+        let model =
+            gguf::guarded(|| llama::Model::load(&content, &mut file, config, ctx, &Device::Cpu))
+                .with_context(|| format!("cannot load the weights of model '{}'", entry.id))?;
+        let tok = Tok::load(&meta, &entry.weights)?;
+        let source = meta
+            .str("tokenizer.chat_template")
+            .ok()
+            .or(entry.prompt_template())
+            .unwrap_or_else(|| template::fallback(|t| tok.has_token(t)))
+            .to_string();
+        let template = ChatTemplate::new(&source)?;
+        let n_vocab = content
+            .tensor_infos
+            .get("token_embd.weight")
+            .and_then(|t| t.shape.dims().first().copied())
+            .unwrap_or(0);
+        tracing::info!(
+            model = %entry.id,
+            "loaded in {:.1} s (context {ctx} tokens)",
+            started.elapsed().as_secs_f64()
+        );
+        let prompter = Prompter {
+            id: entry.id.clone(),
+            tok,
+            template,
+            template_takes_tools: source.contains("tools"),
+            context: model.max_positions(),
+        };
+        Ok(Loaded {
+            entry,
+            prompter: Arc::new(prompter),
+            session: Session::new(model),
+            n_vocab,
+            grammars: None,
+            token_bytes: None,
         })
     }
 
@@ -179,12 +211,15 @@ impl Loaded {
             // Stop strings apply to text; a forced answer is all call.
             params.stop.clear();
         }
-        let ids = self.prompt_ids(request, &spec)?;
+        let ids = self.prompter.prompt_ids(request, &spec)?;
         let mut constraint = match spec.grammar() {
             None => None,
             Some(grammar) => {
                 if self.grammars.is_none() {
-                    self.grammars = Some(constrain::Grammars::for_model(&self.tok, self.n_vocab)?);
+                    self.grammars = Some(constrain::Grammars::for_model(
+                        &self.prompter.tok,
+                        self.n_vocab,
+                    )?);
                 }
                 let grammars = self.grammars.as_ref().context("grammars")?;
                 let matcher = grammars
@@ -202,7 +237,7 @@ impl Loaded {
             Some(s) => s.push(d).into_iter().for_each(&mut *out),
         };
         let generation = self.session.generate(
-            &self.tok,
+            &self.prompter.tok,
             &ids,
             &params,
             cancel,
@@ -263,7 +298,7 @@ impl Loaded {
     fn logprobs(&mut self, tokens: &[generate::TokenLogprob]) -> Vec<TokenLogprob> {
         let bytes = self
             .token_bytes
-            .get_or_insert_with(|| self.tok.token_bytes());
+            .get_or_insert_with(|| self.prompter.tok.token_bytes());
         let entry = |id: u32, logprob: f32, top: Vec<TokenLogprob>| {
             let b = bytes
                 .get(id as usize)
@@ -319,13 +354,20 @@ enum Held {
     Embed(Box<embed::Embedder>),
 }
 
-/// The chat model held in a slot, loading `entry` first when the slot
-/// holds nothing or another file.
-fn chat_model(held: &mut Option<(PathBuf, Held)>, entry: Entry) -> anyhow::Result<&mut Loaded> {
+/// The chat model held in `slot` (`held` is its locked model), loading
+/// `entry` first when the slot holds nothing or another file.
+fn chat_model<'a>(
+    slot: &Slot,
+    held: &'a mut Option<(PathBuf, Held)>,
+    entry: Entry,
+) -> anyhow::Result<&'a mut Loaded> {
     if !matches!(&*held, Some((w, Held::Chat(_))) if *w == entry.weights) {
         *held = None;
         let weights = entry.weights.clone();
-        *held = Some((weights, Held::Chat(Box::new(Loaded::load(entry)?))));
+        let loaded = Loaded::load(entry)?;
+        *slot.prompter.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((weights.clone(), loaded.prompter.clone()));
+        *held = Some((weights, Held::Chat(Box::new(loaded))));
     }
     match held.as_mut() {
         Some((_, Held::Chat(loaded))) => Ok(loaded),
@@ -336,6 +378,9 @@ fn chat_model(held: &mut Option<(PathBuf, Held)>, entry: Entry) -> anyhow::Resul
 struct Slot {
     model: Arc<tokio::sync::Mutex<Option<(PathBuf, Held)>>>,
     last_used: Mutex<Instant>,
+    /// The prompter of the chat model last loaded here, for that file
+    /// (kept when the model is unloaded: it is small).
+    prompter: Mutex<Option<(PathBuf, Arc<Prompter>)>>,
 }
 
 /// The models of one data folder.
@@ -403,6 +448,7 @@ impl Engine {
                 Arc::new(Slot {
                     model: Arc::default(),
                     last_used: Mutex::new(Instant::now()),
+                    prompter: Mutex::default(),
                 })
             })
             .clone()
@@ -446,6 +492,7 @@ impl Engine {
         }
         let _cancel_guard = CancelOnDrop(cancel.clone());
         let generating = self.generating.clone();
+        let held_in = slot.clone();
         let done = tokio::task::spawn_blocking(move || -> anyhow::Result<Completion> {
             // Counts this generation until the thread is done with it (a
             // cancelled request's thread stops at the next token).
@@ -457,7 +504,7 @@ impl Engine {
             }
             generating.fetch_add(1, Ordering::SeqCst);
             let _running = Running(generating);
-            let loaded = chat_model(&mut guard, entry)?;
+            let loaded = chat_model(&held_in, &mut guard, entry)?;
             let mut send = |event: ChatEvent| {
                 if !tx.send(event) {
                     cancel.store(true, Ordering::Relaxed);
@@ -478,17 +525,53 @@ impl Engine {
     /// as a generation would see them. Loads the model if needed, and waits
     /// for a generation in progress on it.
     pub async fn count_tokens(self: &Arc<Self>, request: Value) -> anyhow::Result<usize> {
-        let entry = self.chat_entry(&request)?;
-        let slot = self.slot(&entry.id);
-        let mut guard = slot.model.clone().lock_owned().await;
-        *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        let prompter = self.prompter(&request).await?;
         tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-            let loaded = chat_model(&mut guard, entry)?;
             let spec = tools::Spec::from_request(&request)?;
-            Ok(loaded.prompt_ids(&request, &spec)?.len())
+            Ok(prompter.prompt_ids(&request, &spec)?.len())
         })
         .await
         .context("counting thread failed")?
+    }
+
+    /// Fails as a generation of this chat request would before its first
+    /// token: a bad parameter, or [`ContextOverflow`] when the prompt does
+    /// not fit the model's context. Streams check this first, so that such
+    /// a request is an error response rather than a stream that fails.
+    /// Waits for the model only when it has never been loaded.
+    pub async fn check_prompt(self: &Arc<Self>, request: Value) -> anyhow::Result<()> {
+        check(&request)?;
+        let prompter = self.prompter(&request).await?;
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let spec = tools::Spec::from_request(&request)?;
+            prompter.fitting_prompt(&request, &spec).map(drop)
+        })
+        .await
+        .context("counting thread failed")?
+    }
+
+    /// The prompter of the chat model a request names: the slot's, or the
+    /// model's once loaded (waiting for a generation in progress on it).
+    async fn prompter(self: &Arc<Self>, request: &Value) -> anyhow::Result<Arc<Prompter>> {
+        let entry = self.chat_entry(request)?;
+        let slot = self.slot(&entry.id);
+        let known = slot
+            .prompter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .filter(|(w, _)| *w == entry.weights)
+            .map(|(_, p)| p.clone());
+        if let Some(p) = known {
+            return Ok(p);
+        }
+        let mut guard = slot.model.clone().lock_owned().await;
+        *slot.last_used.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Arc<Prompter>> {
+            Ok(chat_model(&slot, &mut guard, entry)?.prompter.clone())
+        })
+        .await
+        .context("loading thread failed")?
     }
 
     /// The chat model a request names.
@@ -609,6 +692,11 @@ impl jan_provider::ModelProvider for Provider {
     fn count_tokens(&self, request: Value) -> BoxFuture<anyhow::Result<usize>> {
         let engine = self.0.clone();
         Box::pin(async move { engine.count_tokens(request).await })
+    }
+
+    fn check_prompt(&self, request: Value) -> BoxFuture<anyhow::Result<()>> {
+        let engine = self.0.clone();
+        Box::pin(async move { engine.check_prompt(request).await })
     }
 
     fn embed(&self, model: String, input: Vec<String>) -> BoxFuture<anyhow::Result<Embeddings>> {

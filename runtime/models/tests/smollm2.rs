@@ -153,3 +153,45 @@ fn token_ids_match_llama_cpp() {
         }
     }
 }
+
+/// Prompts are counted with the model's tokenizer and template as a
+/// generation reads them, and checked against the context, without
+/// waiting for a generation that holds the model.
+#[tokio::test(flavor = "multi_thread")]
+async fn prompts_are_counted_and_checked_beside_a_running_generation() {
+    let (_t, engine) = engine();
+    let ask = json!({"model": "smollm2", "messages": [{"role": "user", "content": QUESTION}],
+                     "temperature": 0, "max_tokens": 4});
+    // Before the model was ever loaded, and equal to what a generation
+    // reports.
+    let counted = engine.count_tokens(ask.clone()).await.unwrap();
+    let done = common::chat(&engine, ask.clone(), None).await.unwrap();
+    assert_eq!(done["usage"]["prompt_tokens"], counted, "{done}");
+
+    // A long generation holds the model; counting and checking answer while
+    // it is still running.
+    let long = json!({"model": "smollm2", "messages": [{"role": "user", "content": "Count from 1 to 500."}],
+                      "temperature": 0, "max_tokens": 400, "ignore_eos": true});
+    let mut stream = engine.chat(long);
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(jan_provider::ChatEvent::Text(_)))
+    ));
+    assert_eq!(engine.generating(), 1);
+    assert_eq!(engine.count_tokens(ask.clone()).await.unwrap(), counted);
+    engine.check_prompt(ask.clone()).await.unwrap();
+    let over = json!({"model": "smollm2", "messages": [{"role": "user", "content": "hello ".repeat(20000)}]});
+    let err = engine.check_prompt(over).await.unwrap_err();
+    let overflow = err
+        .downcast_ref::<jan_provider::ContextOverflow>()
+        .expect("a context overflow");
+    assert!(overflow.prompt > overflow.context, "{overflow:?}");
+    let bad = json!({"model": "smollm2", "messages": [{"role": "user", "content": "x"}], "temperature": 7});
+    let err = engine.check_prompt(bad).await.unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<jan_provider::BadParam>().unwrap().param,
+        "temperature"
+    );
+    assert_eq!(engine.generating(), 1, "the generation was still running");
+    drop(stream);
+}

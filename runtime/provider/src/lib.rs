@@ -42,6 +42,15 @@ pub trait ModelProvider: Send + Sync {
     /// [`ContextOverflow`] (downcast them from the `anyhow::Error`).
     fn chat(&self, request: Value) -> ChatStream;
 
+    /// Fails as [`ModelProvider::chat`] would before its first token: a
+    /// [`BadParam`], or [`ContextOverflow`] when the prompt does not fit.
+    /// Streams call it first, so such a request gets an error response
+    /// instead of a stream that fails. An engine that cannot tell accepts.
+    fn check_prompt(&self, request: Value) -> BoxFuture<anyhow::Result<()>> {
+        let _ = request;
+        Box::pin(async { Ok(()) })
+    }
+
     /// How many tokens the prompt of a chat request is (its messages and
     /// tools as the model sees them).
     fn count_tokens(&self, request: Value) -> BoxFuture<anyhow::Result<usize>> {

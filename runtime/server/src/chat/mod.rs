@@ -93,6 +93,14 @@ pub async fn completions(State(s): State<AppState>, Body(body): Body) -> ApiResu
     // Checked up front, so a stream never starts with a bad request.
     crate::check_request(&s, Value::Object(body.clone())).await?;
     let (stream, include_usage) = (req.streams(), req.include_usage());
+    if stream {
+        // A prompt over the context is an error response, not a stream
+        // that fails at once.
+        s.models()
+            .check_prompt(Value::Object(body.clone()))
+            .await
+            .map_err(engine_error)?;
+    }
     // A turn without tools of its own: every call goes back to the client.
     let turn = jan_turn::start(s.models().clone(), Value::Object(body), jan_turn::NoTools);
     if !stream {

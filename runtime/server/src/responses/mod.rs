@@ -72,6 +72,14 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Re
         Some((c, _)) => json!({"id": c}),
         None => Value::Null,
     };
+    if req.streams() && !req.background() && assistant.is_none() {
+        // A prompt over the context is an error response, not a stream
+        // that fails at once (a background response is queued first).
+        s.models()
+            .check_prompt(chat.clone())
+            .await
+            .map_err(|e| responses_param(crate::chat::engine_error(e)))?;
+    }
     let stores = req.stores();
     if stores {
         s.store.create_response(&response, &plan.items, &context)?;
