@@ -370,13 +370,15 @@ def test_events_stream_the_bus(client, server):
     ready = threading.Event()
 
     def watch():
-        with httpx.stream("GET", f"{server.base_url}/events", params={"topics": "thread.*"}, timeout=30) as r:
+        with httpx.stream("GET", f"{server.base_url}/events", params={"topics": "thread.*,response.*"},
+                          timeout=30) as r:
             assert r.status_code == 200
             ready.set()
             for line in r.iter_lines():
                 if line.startswith("data:"):
                     seen.append(json.loads(line[5:]))
-                    return
+                    if len(seen) == 3:
+                        return
 
     t = threading.Thread(target=watch)
     t.start()
@@ -385,9 +387,13 @@ def test_events_stream_the_bus(client, server):
 
     time.sleep(0.2)
     thread = client.beta.threads.create()
-    t.join(10)
-    assert seen and seen[0]["topic"] == "thread.created" and seen[0]["payload"]["id"] == thread.id
-    assert seen[0]["source"] == "api"
+    # A response's start and end, each with the response object.
+    r = client.responses.create(model=MODEL, input="Hi", max_output_tokens=4)
+    t.join(30)
+    assert [e["topic"] for e in seen] == ["thread.created", "response.created", f"response.{r.status}"], seen
+    assert seen[0]["payload"]["id"] == thread.id and seen[0]["source"] == "api"
+    assert seen[1]["payload"]["id"] == seen[2]["payload"]["id"] == r.id
+    assert seen[1]["payload"]["output"] == [] and seen[2]["payload"]["output"][0]["content"][0]["text"] == r.output_text
 
 
 def test_concurrent_runs_on_different_threads(client):

@@ -217,6 +217,10 @@ impl Job {
         let id = response["id"].as_str().unwrap_or_default().to_string();
         let mut r = Render::new(events, self.replay.clone());
         r.whole("response.created", &response);
+        self.s
+            .host
+            .bus()
+            .emit("api", "response.created", response.clone());
         if response["status"] == "queued" {
             r.whole("response.queued", &response);
         }
@@ -336,7 +340,7 @@ impl Job {
         self.s.host.bus().emit(
             "api",
             &format!("response.{}", response["status"].as_str().unwrap_or("")),
-            json!({"id": id, "status": response["status"]}),
+            response.clone(),
         );
         (response, error)
     }
