@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official openai SDKs (Python, then Node) against a real
 # `jan serve`. Creates .venv (openai, pytest, jsonschema, schemathesis from
-# PyPI) and tests/api/node/node_modules (openai from npm) on first use.
+# PyPI) and tests/api/node/node_modules (openai and @openai/agents from npm,
+# pinned by its lockfile) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c "import openai, jsonschema, schemathesis" 2>/dev/null; then
@@ -16,5 +17,6 @@ for dir in tests/assistants/*/; do
   fi
 done
 .venv/bin/pytest -q tests/api "$@"
-# The official Node SDK: a chat completion and a streamed run.
-(cd tests/api/node && { [ -d node_modules/openai ] || npm install --no-audit --no-fund --silent; } && node --test openai.test.mjs)
+# The official Node SDK (chat, runs, responses) and the Agents SDK, pinned
+# by the lockfile.
+(cd tests/api/node && { [ -d node_modules/@openai/agents ] || npm ci --no-audit --no-fund --silent; } && node --test openai.test.mjs)

@@ -1,4 +1,5 @@
-// The official openai Node SDK against a real `jan serve` (unmocked).
+// The official openai Node SDK, and the OpenAI Agents SDK (which speaks the
+// Responses API), against a real `jan serve` (unmocked).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -7,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import net from "node:net";
 import OpenAI from "openai";
+import { Agent, OpenAIProvider, Runner, setTracingDisabled, tool } from "@openai/agents";
+import { z } from "zod";
 
 const repo = resolve(import.meta.dirname, "../../..");
 const jan = process.env.JAN_BIN ?? join(repo, "target/debug/jan");
@@ -15,6 +18,7 @@ const QUESTION = "What is the capital of France? Answer in one word.";
 
 let server;
 let client;
+let runner;
 
 const freePort = () =>
   new Promise((ok) => {
@@ -39,6 +43,8 @@ before(async () => {
     await new Promise((r) => setTimeout(r, 100));
   }
   client = new OpenAI({ baseURL: `${base}/v1`, apiKey: "unused", maxRetries: 0 });
+  setTracingDisabled(true);
+  runner = new Runner({ modelProvider: new OpenAIProvider({ baseURL: `${base}/v1`, apiKey: "unused", useResponses: true }) });
 });
 
 after(() => server?.kill("SIGTERM"));
@@ -96,4 +102,39 @@ test("response function tool round trip", async () => {
   });
   assert.equal(out.status, "completed");
   assert.match(out.output_text, /14/);
+});
+
+test("an Agents SDK agent runs its tool through the Responses API", async () => {
+  const calls = [];
+  const getWeather = tool({
+    name: "get_weather", description: "Get the current weather in a city",
+    parameters: z.object({ city: z.string() }),
+    execute: async ({ city }) => {
+      calls.push(city);
+      return JSON.stringify({ city, temp_c: 14 });
+    },
+  });
+  const agent = new Agent({
+    name: "Weather", instructions: "Answer with the tool results.", model: QWEN,
+    tools: [getWeather], modelSettings: { temperature: 0, maxTokens: 80 },
+  });
+  // The SDK's loop: the model calls the tool, the SDK runs it and sends
+  // the call and its output back as input items, the model answers.
+  const result = await runner.run(agent, "What is the weather in Rome?", { maxTurns: 4 });
+  assert.deepEqual(calls, ["Rome"]);
+  assert.deepEqual(result.newItems.map((i) => i.type), ["tool_call_item", "tool_call_output_item", "message_output_item"]);
+  assert.match(result.finalOutput, /14/);
+  // Streamed, the same run, its text as deltas.
+  const stream = await runner.run(agent, "What is the weather in Rome?", { stream: true, maxTurns: 4 });
+  let text = "";
+  const seen = new Set();
+  for await (const e of stream) {
+    seen.add(e.name ?? e.data?.type);
+    if (e.type === "raw_model_stream_event" && e.data.type === "output_text_delta") text += e.data.delta;
+  }
+  await stream.completed;
+  assert.deepEqual(calls, ["Rome", "Rome"]);
+  assert.ok(seen.has("tool_called") && seen.has("tool_output"), [...seen].join());
+  assert.equal(text, stream.finalOutput);
+  assert.equal(stream.finalOutput, result.finalOutput);
 });
