@@ -38,7 +38,7 @@ fn main() -> anyhow::Result<()> {
         &params,
         &AtomicBool::new(false),
         None,
-        &mut |_| {},
+        &mut |_, _| {},
     )?;
     println!(
         "{}",

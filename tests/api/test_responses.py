@@ -461,3 +461,22 @@ def test_item_references_resolve_in_the_chain_and_the_conversation(client):
     with pytest.raises(openai.BadRequestError) as e:
         client.responses.create(model=QWEN, input=[{"type": "item_reference", "id": kept.id}])
     assert e.value.body["param"] == "input[0].id" and kept.id in e.value.body["message"]
+
+
+def test_streamed_logprobs_come_with_each_delta(client):
+    ask = dict(model=MODEL, input="What is the capital of France?", temperature=0, max_output_tokens=8,
+               include=["message.output_text.logprobs"], top_logprobs=2)
+    with client.responses.stream(**ask) as s:
+        events = list(s)
+    final = events[-1].response
+    deltas = [e for e in events if e.type == "response.output_text.delta"]
+    assert len(deltas) > 1
+    for d in deltas:
+        assert "".join(t.token for t in d.logprobs) == d.delta
+        assert all(len(t.top_logprobs) == 2 for t in d.logprobs)
+    done = [e for e in events if e.type == "response.output_text.done"][0]
+    streamed = [t.token for d in deltas for t in d.logprobs]
+    assert [t.token for t in done.logprobs] == streamed
+    assert [t.token for t in final.output[0].content[0].logprobs] == streamed
+    plain = client.responses.create(**ask)
+    assert [t.token for t in plain.output[0].content[0].logprobs] == streamed

@@ -274,12 +274,16 @@ def test_streamed_logprobs_match_the_streamed_text(client):
         model=MODEL, messages=[{"role": "user", "content": "What is the capital of France?"}],
         temperature=0, max_tokens=8, logprobs=True, top_logprobs=2, stream=True,
     )
-    text, entries = "", []
+    text, entries, chunks = "", [], 0
     for chunk in stream:
         c = chunk.choices[0]
         text += c.delta.content or ""
         entries += c.logprobs.content if c.logprobs else []
-    assert text and "".join(e.token for e in entries) == text
+        # Each text chunk carries its own tokens' logprobs, as it is sent.
+        if c.delta.content:
+            chunks += 1
+            assert "".join(e.token for e in c.logprobs.content) == c.delta.content
+    assert text and chunks > 1 and "".join(e.token for e in entries) == text
     assert all(len(e.top_logprobs) == 2 for e in entries)
 
 

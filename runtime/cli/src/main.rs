@@ -483,10 +483,12 @@ async fn turn(
                 }
                 anyhow::bail!(e.message)
             }
-            // Usage and timings, and call pieces (calls show whole above).
+            // Usage and timings, call pieces (calls show whole above),
+            // logprobs.
             TurnEvent::Finished(_)
             | TurnEvent::ToolCallStart { .. }
-            | TurnEvent::ToolCallArguments { .. } => {}
+            | TurnEvent::ToolCallArguments { .. }
+            | TurnEvent::Logprobs(_) => {}
         }
     }
     anyhow::bail!("assistant '{id}' stopped without answering")

@@ -306,7 +306,8 @@ impl Session {
     }
 
     /// Generates a reply to `prompt` (token ids). Each complete piece of
-    /// text goes to `on_delta` as it is produced.
+    /// text goes to `on_delta` as it is produced, with (`logprobs`) the
+    /// tokens whose text starts in it.
     pub fn generate(
         &mut self,
         tok: &Tok,
@@ -314,7 +315,7 @@ impl Session {
         params: &Params,
         cancel: &AtomicBool,
         mut constraint: Option<&mut Constraint>,
-        on_delta: &mut dyn FnMut(&str),
+        on_delta: &mut dyn FnMut(&str, &[TokenLogprob]),
     ) -> anyhow::Result<Generation> {
         let context = self.model.max_positions();
         if prompt.is_empty() {
@@ -344,7 +345,22 @@ impl Session {
         let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         let mut sampler = params.sampler();
-        let mut logprobs = Vec::new();
+        let mut logprobs: Vec<(usize, TokenLogprob)> = Vec::new();
+        // Sends text[from..to] with the tokens whose text starts before
+        // `to` and that were not sent yet.
+        let mut logprobs_sent = 0usize;
+        let mut emit = |text: &str, from: usize, to: usize, logprobs: &[(usize, TokenLogprob)]| {
+            let n = logprobs[logprobs_sent..]
+                .iter()
+                .take_while(|(start, _)| *start < to)
+                .count();
+            let tokens: Vec<TokenLogprob> = logprobs[logprobs_sent..logprobs_sent + n]
+                .iter()
+                .map(|(_, t)| t.clone())
+                .collect();
+            logprobs_sent += n;
+            on_delta(&text[from..to], &tokens);
+        };
         let mut generated: Vec<u32> = Vec::new();
         let mut detok = Detok::new(tok);
         let mut text = String::new();
@@ -384,14 +400,14 @@ impl Session {
                 if let Some(cut) = find_stop(&text, &params.stop) {
                     text.truncate(cut);
                     if text.len() > sent {
-                        on_delta(&text[sent..]);
+                        emit(&text, sent, text.len(), &logprobs);
                     }
                     sent = text.len();
                     break Finish::Stop;
                 }
                 let safe = text.len() - held_back(&text, &params.stop);
                 if safe > sent && text.is_char_boundary(safe) {
-                    on_delta(&text[sent..safe]);
+                    emit(&text, sent, safe, &logprobs);
                     sent = safe;
                 }
             }
@@ -405,7 +421,7 @@ impl Session {
         };
         // Flush what a possible stop-string match held back.
         if text.len() > sent {
-            on_delta(&text[sent..]);
+            emit(&text, sent, text.len(), &logprobs);
         }
         // Tokens whose text a stop string cut off are not in the answer.
         let logprobs = logprobs

@@ -134,7 +134,7 @@ struct Loaded {
     /// Built on the first constrained request.
     grammars: Option<constrain::Grammars>,
     /// Each token's bytes, built on the first request with `logprobs`.
-    token_bytes: Option<Vec<Vec<u8>>>,
+    token_bytes: Option<Arc<Vec<Vec<u8>>>>,
 }
 
 impl Loaded {
@@ -232,8 +232,14 @@ impl Loaded {
             let names = spec.offered().iter().map(|t| t.name.clone()).collect();
             split::Splitter::new(names, spec.parallel)
         });
-        let mut on_delta = |d: &str| match splitter.as_mut() {
-            None => out(ChatEvent::Text(d.to_string())),
+        let bytes = params.logprobs.map(|_| self.token_bytes());
+        let mut on_delta = |d: &str, tokens: &[generate::TokenLogprob]| match splitter.as_mut() {
+            None => {
+                if let (Some(bytes), false) = (&bytes, tokens.is_empty()) {
+                    out(ChatEvent::Logprobs(logprobs(bytes, tokens)));
+                }
+                out(ChatEvent::Text(d.to_string()))
+            }
             Some(s) => s.push(d).into_iter().for_each(&mut *out),
         };
         let generation = self.session.generate(
@@ -259,10 +265,7 @@ impl Loaded {
                 (content, calls)
             }
         };
-        let logprobs = params
-            .logprobs
-            .is_some()
-            .then(|| self.logprobs(&generation.logprobs));
+        let logprobs = bytes.map(|b| logprobs(&b, &generation.logprobs));
         let mut finish = match generation.finish {
             generate::Finish::Stop => Finish::Stop,
             generate::Finish::Length | generate::Finish::Cancelled => Finish::Length,
@@ -294,36 +297,41 @@ impl Loaded {
         })
     }
 
-    /// The tokens' log probabilities with their text and bytes.
-    fn logprobs(&mut self, tokens: &[generate::TokenLogprob]) -> Vec<TokenLogprob> {
-        let bytes = self
-            .token_bytes
-            .get_or_insert_with(|| self.prompter.tok.token_bytes());
-        let entry = |id: u32, logprob: f32, top: Vec<TokenLogprob>| {
-            let b = bytes
-                .get(id as usize)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let b = b.strip_prefix(&[0xFF]).unwrap_or(b);
-            TokenLogprob {
-                token: String::from_utf8_lossy(b).into_owned(),
-                bytes: b.to_vec(),
-                logprob,
-                top,
-            }
-        };
-        tokens
-            .iter()
-            .map(|t| {
-                let top = t
-                    .top
-                    .iter()
-                    .map(|(id, l)| entry(*id, *l, Vec::new()))
-                    .collect();
-                entry(t.id, t.logprob, top)
-            })
-            .collect()
+    /// Each token's bytes, built on the first request with `logprobs`.
+    fn token_bytes(&mut self) -> Arc<Vec<Vec<u8>>> {
+        self.token_bytes
+            .get_or_insert_with(|| Arc::new(self.prompter.tok.token_bytes()))
+            .clone()
     }
+}
+
+/// The tokens' log probabilities with their text and bytes (`bytes`: each
+/// token's).
+fn logprobs(bytes: &[Vec<u8>], tokens: &[generate::TokenLogprob]) -> Vec<TokenLogprob> {
+    let entry = |id: u32, logprob: f32, top: Vec<TokenLogprob>| {
+        let b = bytes
+            .get(id as usize)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let b = b.strip_prefix(&[0xFF]).unwrap_or(b);
+        TokenLogprob {
+            token: String::from_utf8_lossy(b).into_owned(),
+            bytes: b.to_vec(),
+            logprob,
+            top,
+        }
+    };
+    tokens
+        .iter()
+        .map(|t| {
+            let top = t
+                .top
+                .iter()
+                .map(|(id, l)| entry(*id, *l, Vec::new()))
+                .collect();
+            entry(t.id, t.logprob, top)
+        })
+        .collect()
 }
 
 /// Messages for the template: content parts joined into one string, as the

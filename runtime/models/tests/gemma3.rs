@@ -111,7 +111,7 @@ fn complete(prompt: &str, n: usize) -> String {
             &params,
             &AtomicBool::new(false),
             None,
-            &mut |_| {},
+            &mut |_, _| {},
         )
         .unwrap();
     g.text

@@ -93,7 +93,7 @@ fn our_kernels_answer_like_candles() {
                 &params,
                 &AtomicBool::new(false),
                 None,
-                &mut |_| {},
+                &mut |_, _| {},
             )
             .unwrap();
         texts.push(g.text);

@@ -6,6 +6,11 @@ use serde_json::{Value, json};
 /// One piece of a generation, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatEvent {
+    /// The log probabilities (`logprobs` asked) of the tokens whose text
+    /// starts in the [`ChatEvent::Text`] that comes next. Sent only when
+    /// no tools are offered (text may then still turn into a call); the
+    /// completion's `logprobs` hold every token either way.
+    Logprobs(Vec<TokenLogprob>),
     /// Answer text. Text that turns out to be a tool call is never sent
     /// as text.
     Text(String),

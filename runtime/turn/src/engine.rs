@@ -89,6 +89,7 @@ pub async fn run(
             tokio::select! {
                 event = chat.next() => match event {
                     Some(Ok(ChatEvent::Text(d))) => { let _ = tx.send(TurnEvent::Text(d)); }
+                    Some(Ok(ChatEvent::Logprobs(l))) => { let _ = tx.send(TurnEvent::Logprobs(l)); }
                     Some(Ok(ChatEvent::ToolCallStart { index, id, name })) => {
                         let _ = tx.send(TurnEvent::ToolCallStart { index, id, name });
                     }

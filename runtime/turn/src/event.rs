@@ -11,6 +11,9 @@ use serde_json::json;
 /// [`TurnEvent::Done`] or [`TurnEvent::Error`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum TurnEvent {
+    /// The log probabilities of the tokens of the `Text` that comes next
+    /// (see [`ChatEvent::Logprobs`](jan_provider::ChatEvent::Logprobs)).
+    Logprobs(Vec<jan_provider::TokenLogprob>),
     /// A streamed piece of the answer's text.
     Text(String),
     /// The model starts writing a call: its position among the round's

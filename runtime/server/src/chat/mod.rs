@@ -9,7 +9,9 @@ use axum::extract::{Path, State};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use jan_host::TurnEvent;
-use jan_host::models::{BadParam, Completion, ContextOverflow, ModelNotFound};
+use jan_host::models::{
+    BadParam, Completion, ContextOverflow, ModelNotFound, TokenLogprob, logprobs_json,
+};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -158,6 +160,9 @@ async fn stream_chunks(
     )) {
         return;
     }
+    // Logprobs for the next text chunk, and how many tokens' went out.
+    let mut pending: Option<Vec<TokenLogprob>> = None;
+    let mut streamed = 0usize;
     loop {
         let event = tokio::select! {
             e = turn.recv() => e,
@@ -166,7 +171,21 @@ async fn stream_chunks(
             _ = events.closed() => return,
         };
         let delta = match event {
-            Some(TurnEvent::Text(d)) => json!({"content": d}),
+            Some(TurnEvent::Logprobs(l)) => {
+                pending = Some(l);
+                continue;
+            }
+            Some(TurnEvent::Text(d)) => {
+                let mut c = chunk(json!({"content": d}), Value::Null);
+                if let Some(l) = pending.take() {
+                    streamed += l.len();
+                    c["choices"][0]["logprobs"] = logprobs_json(&l);
+                }
+                if !send(c) {
+                    return;
+                }
+                continue;
+            }
             Some(TurnEvent::ToolCallStart { index, id, name }) => {
                 json!({"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]})
             }
@@ -174,10 +193,14 @@ async fn stream_chunks(
                 json!({"tool_calls": [{"index": index, "function": {"arguments": delta}}]})
             }
             Some(TurnEvent::Finished(done)) => {
-                // Logprobs come whole, in one chunk before the last.
-                if done.logprobs.is_some() {
+                // Logprobs came with their text; those that could not (an
+                // answer with tools offered) come in one chunk before the
+                // last.
+                if let Some(rest) = done.logprobs.as_ref().and_then(|l| l.get(streamed..))
+                    && !rest.is_empty()
+                {
                     let mut c = chunk(json!({}), Value::Null);
-                    c["choices"][0]["logprobs"] = done.logprobs_json();
+                    c["choices"][0]["logprobs"] = logprobs_json(rest);
                     if !send(c) {
                         return;
                     }

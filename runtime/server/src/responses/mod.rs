@@ -398,6 +398,9 @@ fn turn_stream(
                 _ = tx.closed() => return,
             };
             match event {
+                Some(TurnEvent::Logprobs(l)) => {
+                    tx.send(ChatEvent::Logprobs(l));
+                }
                 Some(TurnEvent::Text(d)) => {
                     streamed.push_str(&d);
                     tx.send(ChatEvent::Text(d));
@@ -475,6 +478,9 @@ struct Render {
     /// The answer was cut short (`max_output_tokens`): the last item ends
     /// `incomplete`.
     cut: bool,
+    /// Logprobs for the next text delta, and those of the text so far.
+    pending_logprobs: Vec<Value>,
+    text_logprobs: Vec<Value>,
 }
 
 impl Render {
@@ -488,6 +494,8 @@ impl Render {
             call: None,
             calls: Vec::new(),
             cut: false,
+            pending_logprobs: Vec::new(),
+            text_logprobs: Vec::new(),
         }
     }
 
@@ -517,6 +525,9 @@ impl Render {
 
     fn piece(&mut self, event: ChatEvent) {
         match event {
+            ChatEvent::Logprobs(l) => {
+                self.pending_logprobs = l.iter().map(|t| t.to_json()).collect()
+            }
             ChatEvent::Text(d) => {
                 self.close_call();
                 if self.text.is_none() {
@@ -537,7 +548,9 @@ impl Render {
                 text.push_str(&d);
                 let index = *index;
                 let item_id = self.items[index]["id"].clone();
-                self.send("response.output_text.delta", json!({"item_id": item_id, "output_index": index, "content_index": 0, "delta": d, "logprobs": []}));
+                let logprobs = std::mem::take(&mut self.pending_logprobs);
+                self.text_logprobs.extend(logprobs.iter().cloned());
+                self.send("response.output_text.delta", json!({"item_id": item_id, "output_index": index, "content_index": 0, "delta": d, "logprobs": logprobs}));
             }
             ChatEvent::ToolCallStart { id, name, .. } => {
                 self.close_text(None);
@@ -575,7 +588,8 @@ impl Render {
         };
         let text = text.unwrap_or(&streamed).to_string();
         let item_id = self.items[index]["id"].clone();
-        self.send("response.output_text.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": text, "logprobs": []}));
+        let logprobs = std::mem::take(&mut self.text_logprobs);
+        self.send("response.output_text.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "text": text, "logprobs": logprobs}));
         self.send("response.content_part.done", json!({"item_id": item_id, "output_index": index, "content_index": 0, "part": text_part(&text)}));
         self.items[index]["status"] = self.status_of(index).into();
         self.items[index]["content"] = json!([text_part(&text)]);
@@ -618,6 +632,13 @@ impl Render {
     /// Closes what is open, with the completion's final text and calls.
     fn finish(&mut self, done: &Completion) {
         self.cut = done.finish == Finish::Length;
+        // Logprobs that did not come with their text (tools were offered)
+        // are all in the done event.
+        if let Some(l) = &done.logprobs
+            && self.text_logprobs.len() < l.len()
+        {
+            self.text_logprobs = l.iter().map(|t| t.to_json()).collect();
+        }
         if self.text.is_some() {
             self.close_text(Some(&done.content));
         } else if !done.content.is_empty() && !self.items.iter().any(|i| i["type"] == "message") {

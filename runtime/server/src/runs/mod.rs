@@ -636,8 +636,13 @@ async fn execute(s: AppState, mut run: Value, events: Events, mut cancel: watch:
                     }
                     Some(TurnEvent::Finished(m)) => meta = Some(m),
                     Some(TurnEvent::ToolCalls(c)) => calls = c,
-                    // Calls stream whole into their step when they end.
-                    Some(TurnEvent::ToolCallStart { .. } | TurnEvent::ToolCallArguments { .. }) => {}
+                    // Calls stream whole into their step when they end;
+                    // runs carry no logprobs.
+                    Some(
+                        TurnEvent::ToolCallStart { .. }
+                        | TurnEvent::ToolCallArguments { .. }
+                        | TurnEvent::Logprobs(_),
+                    ) => {}
                     // The assistant's own tools ran in the turn loop: a
                     // completed tool_calls step records calls and outputs.
                     Some(TurnEvent::ToolsRan(ran)) => {
