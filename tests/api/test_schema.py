@@ -27,7 +27,11 @@ def test_generated_requests_get_documented_answers(tmp_path):
         # In tmp_path: schemathesis keeps a cache folder where it runs.
         r = subprocess.run(
             [st, "run", f"http://127.0.0.1:{server.port}/openapi.json",
-             "--max-time", "60", "--phases", "coverage,fuzzing", "--workers", "2", "--seed", SEED,
+             # One worker: with two threads, hypothesis's concurrent
+             # ast.parse hits a CPython 3.11 bug ("AST constructor recursion
+             # depth mismatch", a SystemError inside schemathesis), which
+             # once failed CI with every case passing.
+             "--max-time", "60", "--phases", "coverage,fuzzing", "--workers", "1", "--seed", SEED,
              "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
              # The bus stream never ends by design.
              "--exclude-path", "/v1/events"],
