@@ -1,10 +1,10 @@
 """Conformance of the Responses API's wire format: every response object,
 stream event, input item and conversation item the server sends (as raw
-JSON, not through the SDK's lenient parsing) is validated against the
-official openai SDK's pydantic types, which encode OpenAI's schema (field
-types, required fields, the literal `type` and `status` values), plus the
-fields the Open Responses specification marks required, and the stream's
-rules: one event per `sequence_number` from 0, a full response in
+JSON, not through the SDK's lenient parsing) is validated twice: against
+JSON schemas written here from the Open Responses specification (its
+required fields, types and enums; checked with the jsonschema library),
+and against the official openai SDK's pydantic types, which encode
+OpenAI's schema. Then the stream's rules: one event per `sequence_number` from 0, a full response in
 `response.created`/`.in_progress`, every item and part that is added is
 done, deltas that add up to the final text. The scenarios follow the
 specification's compliance suite: plain text, streaming, a system prompt,
@@ -12,6 +12,7 @@ a function call, a multi-turn history, an image the model cannot take."""
 import json
 
 import httpx
+import jsonschema
 import pydantic
 import pytest
 from openai.types.conversations import Conversation, ConversationItem
@@ -19,6 +20,85 @@ from openai.types.responses import Response, ResponseItem, ResponseStreamEvent
 
 from conftest import MODEL, QWEN
 from test_responses import REQUIRED, WEATHER
+
+def obj(required, **props):
+    """An object schema: `required` fields, each typed in `props` (every
+    required one must be)."""
+    assert set(required) <= set(props), set(required) - set(props)
+    return {"type": "object", "required": list(required), "properties": props}
+
+
+STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+NULL_STR, NULL_INT, NULL_NUM = ({"type": ["string", "null"]}, {"type": ["integer", "null"]},
+                                {"type": ["number", "null"]})
+STATUS = {"enum": ["in_progress", "completed", "incomplete"]}
+LOGPROB = obj(["token", "logprob"], token=STR, logprob=NUM, bytes={"type": "array", "items": INT},
+              top_logprobs={"type": "array", "items": obj(["token", "logprob"], token=STR, logprob=NUM)})
+OUTPUT_TEXT = obj(["type", "text", "annotations"], type={"const": "output_text"}, text=STR,
+                  annotations={"type": "array"}, logprobs={"type": "array", "items": LOGPROB})
+INPUT_TEXT = obj(["type", "text"], type={"const": "input_text"}, text=STR)
+MESSAGE = obj(["id", "type", "role", "status", "content"], id=STR, type={"const": "message"},
+              role={"enum": ["user", "assistant", "system", "developer"]}, status=STATUS,
+              content={"type": "array", "items": {"anyOf": [OUTPUT_TEXT, INPUT_TEXT]}})
+FUNCTION_CALL = obj(["type", "call_id", "name", "arguments", "status"], id=STR, type={"const": "function_call"},
+                    call_id=STR, name=STR, arguments=STR, status=STATUS)
+FUNCTION_CALL_OUTPUT = obj(["type", "call_id", "output"], id=STR, type={"const": "function_call_output"},
+                           call_id=STR, output={"type": ["string", "array"]}, status=STATUS)
+ITEM_SCHEMA = {"oneOf": [MESSAGE, FUNCTION_CALL, FUNCTION_CALL_OUTPUT]}
+USAGE = obj(["input_tokens", "output_tokens", "total_tokens", "input_tokens_details", "output_tokens_details"],
+            input_tokens=INT, output_tokens=INT, total_tokens=INT,
+            input_tokens_details=obj(["cached_tokens"], cached_tokens=INT),
+            output_tokens_details=obj(["reasoning_tokens"], reasoning_tokens=INT))
+RESPONSE_SCHEMA = obj(
+    ["id", "object", "created_at", "completed_at", "status", "incomplete_details", "model",
+     "previous_response_id", "instructions", "output", "error", "tools", "tool_choice", "truncation",
+     "parallel_tool_calls", "text", "top_p", "presence_penalty", "frequency_penalty", "top_logprobs",
+     "temperature", "reasoning", "usage", "max_output_tokens", "max_tool_calls", "store", "background",
+     "service_tier", "metadata", "safety_identifier", "prompt_cache_key"],
+    id={"type": "string", "pattern": "^resp_"}, object={"const": "response"}, created_at=INT, completed_at=NULL_INT,
+    status={"enum": ["queued", "in_progress", "completed", "incomplete", "failed", "cancelled"]},
+    incomplete_details={"anyOf": [{"type": "null"}, obj(["reason"], reason=STR)]}, model=STR,
+    previous_response_id=NULL_STR, instructions={"type": ["string", "array", "null"]},
+    output={"type": "array", "items": {"oneOf": [MESSAGE, FUNCTION_CALL]}},
+    error={"anyOf": [{"type": "null"}, obj(["code", "message"], code=STR, message=STR)]},
+    tools={"type": "array", "items": obj(["type"], type=STR)}, tool_choice={"type": ["string", "object"]},
+    truncation={"enum": ["auto", "disabled"]}, parallel_tool_calls=BOOL,
+    text=obj(["format"], format=obj(["type"], type={"enum": ["text", "json_object", "json_schema"]})),
+    top_p=NULL_NUM, presence_penalty=NUM, frequency_penalty=NUM, top_logprobs=INT, temperature=NULL_NUM,
+    reasoning={"type": ["object", "null"]}, usage={"anyOf": [{"type": "null"}, USAGE]},
+    max_output_tokens=NULL_INT, max_tool_calls=NULL_INT, store=BOOL, background=BOOL, service_tier=STR,
+    metadata={"type": "object", "additionalProperties": STR}, safety_identifier=NULL_STR,
+    prompt_cache_key=NULL_STR,
+)
+SEQ = {"type": "integer", "minimum": 0}
+LIFECYCLE = ["created", "queued", "in_progress", "completed", "incomplete", "failed", "cancelled"]
+EVENT_SCHEMAS = {
+    **{f"response.{k}": obj(["type", "sequence_number", "response"], type=STR, sequence_number=SEQ,
+                            response=RESPONSE_SCHEMA) for k in LIFECYCLE},
+    **{f"response.output_item.{k}": obj(["type", "sequence_number", "output_index", "item"], type=STR,
+                                        sequence_number=SEQ, output_index=INT,
+                                        item={"oneOf": [MESSAGE, FUNCTION_CALL]}) for k in ("added", "done")},
+    **{f"response.content_part.{k}": obj(["type", "sequence_number", "item_id", "output_index", "content_index",
+                                          "part"], type=STR, sequence_number=SEQ, item_id=STR, output_index=INT,
+                                         content_index=INT, part=OUTPUT_TEXT) for k in ("added", "done")},
+    "response.output_text.delta": obj(["type", "sequence_number", "item_id", "output_index", "content_index", "delta",
+                                       "logprobs"], type=STR, sequence_number=SEQ, item_id=STR, output_index=INT,
+                                      content_index=INT, delta=STR, logprobs={"type": "array", "items": LOGPROB}),
+    "response.output_text.done": obj(["type", "sequence_number", "item_id", "output_index", "content_index", "text",
+                                      "logprobs"], type=STR, sequence_number=SEQ, item_id=STR, output_index=INT,
+                                     content_index=INT, text=STR, logprobs={"type": "array", "items": LOGPROB}),
+    "response.function_call_arguments.delta": obj(["type", "sequence_number", "item_id", "output_index", "delta"],
+                                                  type=STR, sequence_number=SEQ, item_id=STR, output_index=INT,
+                                                  delta=STR),
+    "response.function_call_arguments.done": obj(["type", "sequence_number", "item_id", "output_index", "arguments"],
+                                                 type=STR, sequence_number=SEQ, item_id=STR, output_index=INT,
+                                                 arguments=STR, name=STR),
+}
+
+
+def schema_valid(schema, value):
+    jsonschema.Draft202012Validator(schema).validate(value)
+
 
 EVENT = pydantic.TypeAdapter(ResponseStreamEvent)
 ITEM = pydantic.TypeAdapter(ResponseItem)
@@ -28,6 +108,7 @@ CONVERSATION_ITEM = pydantic.TypeAdapter(ConversationItem)
 def response_conforms(d, status=None):
     missing = [k for k in REQUIRED if k not in d]
     assert not missing, missing
+    schema_valid(RESPONSE_SCHEMA, d)
     r = Response.model_validate(d)
     assert r.object == "response" and r.id.startswith("resp_")
     if status:
@@ -63,6 +144,8 @@ def stream_conforms(events, background=False):
     response. A background response is `queued` first."""
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
     for e in events:
+        assert e["type"] in EVENT_SCHEMAS, e["type"]
+        schema_valid(EVENT_SCHEMAS[e["type"]], e)
         typed = EVENT.validate_python(e)
         assert typed.type == e["type"], e
     start = ["response.created", "response.queued", "response.in_progress"] if background else [
@@ -107,6 +190,7 @@ def test_plain_streamed_and_stored_responses_conform(server):
     got = httpx.get(f"{server.base_url}/responses/{final.id}").json()
     assert response_conforms(got) == final
     for item in httpx.get(f"{server.base_url}/responses/{final.id}/input_items").json()["data"]:
+        schema_valid(ITEM_SCHEMA, item)
         ITEM.validate_python(item)
 
 
@@ -126,6 +210,7 @@ def test_system_prompt_and_multi_turn_inputs_conform(server):
     items = httpx.get(f"{server.base_url}/responses/{r.id}/input_items", params={"order": "asc"}).json()["data"]
     assert [i["role"] for i in items] == ["system", "user", "assistant", "user"]
     for item in items:
+        schema_valid(ITEM_SCHEMA, item)
         ITEM.validate_python(item)
 
 
@@ -144,6 +229,8 @@ def test_function_calls_conform_plain_and_streamed(server):
     # The output answers the call; the conversation form of the same turn
     # conforms too.
     conv = httpx.post(f"{server.base_url}/conversations", json={}).json()
+    schema_valid(obj(["id", "object", "created_at", "metadata"], id=STR, object={"const": "conversation"},
+                     created_at=INT, metadata={"type": "object"}), conv)
     Conversation.model_validate(conv)
     status, d = post(server, "/responses", dict(ask, conversation=conv["id"]))
     assert status == 200
@@ -156,6 +243,7 @@ def test_function_calls_conform_plain_and_streamed(server):
     items = httpx.get(f"{server.base_url}/conversations/{conv['id']}/items", params={"order": "asc"}).json()
     assert [i["type"] for i in items["data"]] == ["message", "function_call", "function_call_output", "message"]
     for item in items["data"]:
+        schema_valid(ITEM_SCHEMA, item)
         CONVERSATION_ITEM.validate_python(item)
 
 
