@@ -1,4 +1,6 @@
-//! The GGML block layouts our kernels read. Every block holds 32 weights.
+//! The GGML block layouts our kernels read. The classic formats' blocks
+//! hold 32 weights; the K-quants' super-blocks hold 256, as 8 sub-blocks
+//! of 32 with their own scales, which the kernels treat as 8 blocks.
 
 use candle_core::quantized::GgmlDType;
 
@@ -14,6 +16,14 @@ pub enum Format {
     Q5_1,
     /// `d: f16, qs: [i8; 32]`; w = q · d.
     Q8_0,
+    /// 256 weights: `d, dmin: f16, scales: [u8; 12]` (6-bit scale and min
+    /// per sub-block), `qs: [u8; 128]`; w = nibble · d·sc − dmin·m.
+    Q4K,
+    /// As Q4K with `qh: [u8; 32]` (a fifth bit) before `qs`.
+    Q5K,
+    /// 256 weights: `ql: [u8; 128], qh: [u8; 64], scales: [i8; 16], d: f16`;
+    /// w = (6-bit value − 32) · d · scale, a scale per 16 weights.
+    Q6K,
 }
 
 impl Format {
@@ -24,6 +34,9 @@ impl Format {
             GgmlDType::Q5_0 => Format::Q5_0,
             GgmlDType::Q5_1 => Format::Q5_1,
             GgmlDType::Q8_0 => Format::Q8_0,
+            GgmlDType::Q4K => Format::Q4K,
+            GgmlDType::Q5K => Format::Q5K,
+            GgmlDType::Q6K => Format::Q6K,
             _ => return None,
         })
     }
@@ -35,6 +48,17 @@ impl Format {
             Format::Q5_0 => 22,
             Format::Q5_1 => 24,
             Format::Q8_0 => 34,
+            Format::Q4K => 144,
+            Format::Q5K => 176,
+            Format::Q6K => 210,
+        }
+    }
+
+    /// Weights per block (or super-block).
+    pub fn block_values(self) -> usize {
+        match self {
+            Format::Q4K | Format::Q5K | Format::Q6K => 256,
+            _ => 32,
         }
     }
 
@@ -44,7 +68,9 @@ impl Format {
             Format::Q4_0 | Format::Q8_0 => 2,
             Format::Q4_1 => 4,
             Format::Q5_0 => 6,
-            Format::Q5_1 => 8,
+            Format::Q5_1 | Format::Q6K => 8,
+            Format::Q4K => 16,
+            Format::Q5K => 48,
         }
     }
 
@@ -72,7 +98,46 @@ pub fn scales(fmt: Format, b: &[u8]) -> (f32, f32) {
         Format::Q4_0 => -8.0 * d,
         Format::Q5_0 => -16.0 * d,
         Format::Q4_1 | Format::Q5_1 => f16_at(b, 2),
-        Format::Q8_0 => 0.0,
+        _ => 0.0,
     };
     (d, m)
+}
+
+/// Sub-block `j`'s 6-bit scale and min in a Q4K/Q5K `scales` array.
+#[inline(always)]
+fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
+    if j < 4 {
+        (q[j] & 63, q[j + 4] & 63)
+    } else {
+        (
+            (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4),
+            (q[j + 4] >> 4) | ((q[j] >> 6) << 4),
+        )
+    }
+}
+
+/// A K-quant super-block's 8 sub-blocks: for each, the scale of its first
+/// and of its last 16 weights, and `m`, the term that multiplies the
+/// activation block's scaled sum (w = v · scale + m, with `v` as
+/// [`super::scalar::k_values`] gives them).
+#[inline(always)]
+pub fn k_scales(fmt: Format, sb: &[u8]) -> [(f32, f32, f32); 8] {
+    match fmt {
+        Format::Q6K => {
+            let d = f16_at(sb, 208);
+            std::array::from_fn(|s| {
+                let (n, kind) = (s / 4, s % 4);
+                let sc = |h: usize| d * (sb[192 + 8 * n + 2 * kind + h] as i8) as f32;
+                (sc(0), sc(1), 0.0)
+            })
+        }
+        _ => {
+            let (d, dmin) = (f16_at(sb, 0), f16_at(sb, 2));
+            std::array::from_fn(|s| {
+                let (sc, m) = scale_min_k4(s, &sb[4..16]);
+                let scale = d * sc as f32;
+                (scale, scale, -dmin * m as f32)
+            })
+        }
+    }
 }

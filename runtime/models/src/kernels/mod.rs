@@ -1,11 +1,12 @@
 //! Quantized matrix multiplication on the CPU for the block formats real
-//! GGUF files use most: Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0.
+//! GGUF files use most: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, and the K-quants
+//! Q4_K, Q5_K and Q6_K (what Q4_K_M and Q5_K_M files are made of).
 //!
 //! Candle has no SIMD path for Q4_1, Q5_0 and Q5_1 (scalar loops), and
 //! multiplies a prompt token by token; its Q8_0 has SIMD but pays a call per
 //! row, which dominates for short rows (576 values in SmolLM2, 640 in
 //! Gemma3's 262k-row output layer). [`QLinear`] replaces Candle's `QMatMul`
-//! for these formats and keeps it for the rest (K-quants, floats):
+//! for these formats and keeps it for the rest (other K-quants, floats):
 //! - activations are quantized once per call to 8-bit blocks (scale, and
 //!   scale × sum for the formats with a minimum), as llama.cpp does;
 //! - each weight block is unpacked once and multiplied against up to four
@@ -163,7 +164,7 @@ pub fn matmul_rows(
     rows: std::ops::Range<usize>,
     out: &Out,
 ) {
-    let row_bytes = acts.k / 32 * fmt.block_bytes();
+    let row_bytes = acts.k / fmt.block_values() * fmt.block_bytes();
     assert!(weights.len() >= rows.end * row_bytes && out.n >= rows.end);
     let m = acts.rows();
     let mut t = 0;
@@ -222,10 +223,10 @@ pub struct QLinear {
 
 impl QLinear {
     pub fn new(weights: Arc<QTensor>) -> Result<QLinear> {
-        let format = Format::of(weights.dtype()).filter(|_| {
+        let format = Format::of(weights.dtype()).filter(|f| {
             weights.device().is_cpu()
                 && weights.rank() == 2
-                && weights.shape().dims()[1].is_multiple_of(32)
+                && weights.shape().dims()[1].is_multiple_of(f.block_values())
         });
         let candle = QMatMul::from_arc(weights.clone())?;
         Ok(QLinear {

@@ -12,12 +12,15 @@ use proptest::prelude::*;
 
 use super::{Path, QLinear};
 
-const FORMATS: [GgmlDType; 5] = [
+const FORMATS: [GgmlDType; 8] = [
     GgmlDType::Q4_0,
     GgmlDType::Q4_1,
     GgmlDType::Q5_0,
     GgmlDType::Q5_1,
     GgmlDType::Q8_0,
+    GgmlDType::Q4K,
+    GgmlDType::Q5K,
+    GgmlDType::Q6K,
 ];
 
 fn paths() -> Vec<Path> {
@@ -50,7 +53,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn kernels_match_candle(
-        format in 0usize..5,
+        format in 0usize..8,
         m in 1usize..10,
         pairs in 1usize..7,
         n in 1usize..40,
@@ -58,8 +61,9 @@ proptest! {
         // Weights with an offset exercise the formats' minimum terms.
         offset in -0.5f32..0.5,
     ) {
-        // Candle's Q4_1 reference needs an even number of blocks.
-        let k = pairs * 64;
+        // Candle's Q4_1 reference needs an even number of blocks; the
+        // K-quants' rows are whole super-blocks of 256.
+        let k = if format >= 5 { pairs * 256 } else { pairs * 64 };
         let dev = Device::Cpu;
         let w = Tensor::from_vec(random(n * k, seed, 1.0, offset), (n, k), &dev).unwrap();
         let x = Tensor::from_vec(random(m * k, seed ^ 0x9e37, 2.0, 0.0), (1, m, k), &dev).unwrap();
@@ -113,13 +117,13 @@ proptest! {
     }
 }
 
-/// Formats without our kernels (K-quants, floats) go through Candle's.
+/// Formats without our kernels (Q2_K, Q3_K, floats) go through Candle's.
 #[test]
 fn other_formats_fall_back_to_candle() {
     let dev = Device::Cpu;
     let w = Tensor::from_vec(random(8 * 256, 3, 1.0, 0.0), (8, 256), &dev).unwrap();
     let x = Tensor::from_vec(random(256, 5, 1.0, 0.0), (1, 256), &dev).unwrap();
-    for dtype in [GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::F32] {
+    for dtype in [GgmlDType::Q2K, GgmlDType::Q3K, GgmlDType::F32] {
         let q = Arc::new(QTensor::quantize(&w, dtype).unwrap());
         let expect = QMatMul::from_arc(q.clone()).unwrap().forward(&x).unwrap();
         let ours = QLinear::new(q).unwrap();

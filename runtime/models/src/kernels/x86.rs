@@ -5,7 +5,7 @@
 
 use std::arch::x86_64::*;
 
-use super::formats::{Format, scales};
+use super::formats::{Format, k_scales, scales};
 use super::{Out, Path, Q8Rows};
 
 const Q4_0: u8 = 0;
@@ -13,6 +13,9 @@ const Q4_1: u8 = 1;
 const Q5_0: u8 = 2;
 const Q5_1: u8 = 3;
 const Q8_0: u8 = 4;
+const Q4K: u8 = 5;
+const Q5K: u8 = 6;
+const Q6K: u8 = 7;
 
 const fn format(f: u8) -> Format {
     match f {
@@ -20,7 +23,51 @@ const fn format(f: u8) -> Format {
         Q4_1 => Format::Q4_1,
         Q5_0 => Format::Q5_0,
         Q5_1 => Format::Q5_1,
+        Q4K => Format::Q4K,
+        Q5K => Format::Q5K,
+        Q6K => Format::Q6K,
         _ => Format::Q8_0,
+    }
+}
+
+/// Sub-block `s` (0..8) of a K-quant super-block: 32 unsigned values for
+/// Q4K and Q5K, signed (value − 32) for Q6K, as `scalar::k_values`.
+///
+/// # Safety
+/// `sb` points at a whole super-block of format `F`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn unpack_k<const F: u8>(sb: *const u8, s: usize) -> __m256i {
+    let low = _mm256_set1_epi8(0x0F);
+    unsafe {
+        if F == Q6K {
+            let (n, kind) = (s / 4, s % 4);
+            let ql = _mm256_loadu_si256(sb.add(64 * n + 32 * (kind % 2)) as *const __m256i);
+            let lo = if kind < 2 {
+                _mm256_and_si256(ql, low)
+            } else {
+                _mm256_and_si256(_mm256_srli_epi16(ql, 4), low)
+            };
+            let qh = _mm256_loadu_si256(sb.add(128 + 32 * n) as *const __m256i);
+            let shift = _mm_cvtsi32_si128(2 * kind as i32);
+            let hi = _mm256_and_si256(_mm256_srl_epi16(qh, shift), _mm256_set1_epi8(3));
+            let v = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
+            return _mm256_sub_epi8(v, _mm256_set1_epi8(32));
+        }
+        let fmt = format(F);
+        let raw = _mm256_loadu_si256(sb.add(fmt.qs_offset() + 32 * (s / 2)) as *const __m256i);
+        let v = if s.is_multiple_of(2) {
+            _mm256_and_si256(raw, low)
+        } else {
+            _mm256_and_si256(_mm256_srli_epi16(raw, 4), low)
+        };
+        if F == Q5K {
+            let qh = _mm256_loadu_si256(sb.add(16) as *const __m256i);
+            let bit = _mm256_set1_epi8((1u8 << s) as i8);
+            let set = _mm256_cmpeq_epi8(_mm256_and_si256(qh, bit), bit);
+            return _mm256_or_si256(v, _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
+        }
+        v
     }
 }
 
@@ -70,7 +117,7 @@ unsafe fn unpack<const F: u8>(b: *const u8) -> __m256i {
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn products_avx2<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
-    let (a, b) = if F == Q8_0 {
+    let (a, b) = if F == Q8_0 || F == Q6K {
         (_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v))
     } else {
         (v, q)
@@ -81,7 +128,7 @@ fn products_avx2<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
 #[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
 #[inline]
 fn products_vnni<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
-    let (a, b) = if F == Q8_0 {
+    let (a, b) = if F == Q8_0 || F == Q6K {
         (_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v))
     } else {
         (v, q)
@@ -159,6 +206,69 @@ macro_rules! kernel {
 kernel!(kernel_avx2, "avx2,fma", products_avx2);
 kernel!(kernel_vnni, "avx2,fma,avx512vnni,avx512vl", products_vnni);
 
+/// The K-quants: as [`kernel!`], with each super-block's scales decoded
+/// once and a scale per 16 weights (the products' low four lanes hold the
+/// first 16, the high four the last 16).
+macro_rules! k_kernel {
+    ($name:ident, $features:literal, $products:ident) => {
+        /// # Safety
+        /// As for the other kernels, with super-blocks of format `F`.
+        #[target_feature(enable = $features)]
+        unsafe fn $name<const F: u8, const N: usize>(
+            weights: &[u8],
+            rows: std::ops::Range<usize>,
+            acts: &Q8Rows,
+            t0: usize,
+            out: &Out,
+        ) {
+            let fmt = format(F);
+            let bytes = fmt.block_bytes();
+            let nsb = acts.k / 256;
+            let row_bytes = nsb * bytes;
+            debug_assert!(weights.len() >= rows.end * row_bytes && t0 + N <= acts.rows());
+            let toks: [(&[i8], &[f32], &[f32]); N] = std::array::from_fn(|i| acts.row(t0 + i));
+            for r in rows {
+                let w = unsafe { weights.as_ptr().add(r * row_bytes) };
+                let mut acc = [_mm256_setzero_ps(); N];
+                let mut acc_m = [0f32; N];
+                for i in 0..nsb {
+                    // SAFETY: super-block i of row r lies inside `weights`.
+                    let sb = unsafe { std::slice::from_raw_parts(w.add(i * bytes), bytes) };
+                    let scales = k_scales(fmt, sb);
+                    for (s, &(lo, hi, m)) in scales.iter().enumerate() {
+                        let b = i * 8 + s;
+                        let v = unsafe { unpack_k::<F>(sb.as_ptr(), s) };
+                        for t in 0..N {
+                            let (qs, ds, ss) = toks[t];
+                            // SAFETY: block b of a row of k values exists
+                            // in each token's rows (k / 32 blocks).
+                            let (q, da, sa) = unsafe {
+                                (
+                                    _mm256_loadu_si256(qs.as_ptr().add(b * 32) as *const __m256i),
+                                    *ds.get_unchecked(b),
+                                    *ss.get_unchecked(b),
+                                )
+                            };
+                            let p = $products::<F>(v, q);
+                            let scale = _mm256_set_m128(_mm_set1_ps(hi * da), _mm_set1_ps(lo * da));
+                            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), scale, acc[t]);
+                            if F != Q6K {
+                                acc_m[t] += m * sa;
+                            }
+                        }
+                    }
+                }
+                for t in 0..N {
+                    unsafe { out.write(t0 + t, r, hsum(acc[t]) + acc_m[t]) };
+                }
+            }
+        }
+    };
+}
+
+k_kernel!(k_kernel_avx2, "avx2,fma", products_avx2);
+k_kernel!(k_kernel_vnni, "avx2,fma,avx512vnni,avx512vl", products_vnni);
+
 /// Rows `rows` of `weights` times tokens `t0..t0 + take` (1 to
 /// [`TILE`](super::TILE)),
 /// into `out`.
@@ -193,11 +303,30 @@ pub unsafe fn rows(
             }
         };
     }
+    macro_rules! run_k {
+        ($f:expr) => {
+            unsafe {
+                match (path, take) {
+                    (Path::Vnni, 1) => k_kernel_vnni::<{ $f }, 1>(weights, rows, acts, t0, out),
+                    (Path::Vnni, 2) => k_kernel_vnni::<{ $f }, 2>(weights, rows, acts, t0, out),
+                    (Path::Vnni, 3) => k_kernel_vnni::<{ $f }, 3>(weights, rows, acts, t0, out),
+                    (Path::Vnni, _) => k_kernel_vnni::<{ $f }, 4>(weights, rows, acts, t0, out),
+                    (_, 1) => k_kernel_avx2::<{ $f }, 1>(weights, rows, acts, t0, out),
+                    (_, 2) => k_kernel_avx2::<{ $f }, 2>(weights, rows, acts, t0, out),
+                    (_, 3) => k_kernel_avx2::<{ $f }, 3>(weights, rows, acts, t0, out),
+                    (_, _) => k_kernel_avx2::<{ $f }, 4>(weights, rows, acts, t0, out),
+                }
+            }
+        };
+    }
     match fmt {
         Format::Q4_0 => run!(Q4_0),
         Format::Q4_1 => run!(Q4_1),
         Format::Q5_0 => run!(Q5_0),
         Format::Q5_1 => run!(Q5_1),
         Format::Q8_0 => run!(Q8_0),
+        Format::Q4K => run_k!(Q4K),
+        Format::Q5K => run_k!(Q5K),
+        Format::Q6K => run_k!(Q6K),
     }
 }
