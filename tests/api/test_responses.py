@@ -210,6 +210,10 @@ def test_a_background_stream_is_resumed_and_replayed(client):
     assert [e.model_dump() for e in again] == [e.model_dump() for e in events]
     tail = list(client.responses.retrieve(r.id, stream=True, starting_after=len(events) - 3))
     assert [e.sequence_number for e in tail] == [len(events) - 2, len(events) - 1]
+    # A number past the end gives nothing; include is accepted as the SDKs
+    # send it; unknown parameters are refused.
+    assert list(client.responses.retrieve(r.id, stream=True, starting_after=2**64 - 1)) == []
+    assert client.responses.retrieve(r.id, include=["message.output_text.logprobs"]).id == r.id
     # Only background responses keep their stream.
     plain = client.responses.create(model=MODEL, input="Hi", max_output_tokens=4)
     for bad, param in [(dict(stream=True), "stream"), (dict(extra_query={"starting_after": 1}), "starting_after"),
@@ -415,7 +419,19 @@ def test_a_function_tool_round_trip_kept_in_a_conversation(client):
         {"type": "function_call", "call_id": "call_x", "name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"},
         {"type": "function_call_output", "call_id": "call_x", "output": "{\"temp_c\": 3}"}])
     assert [i.type for i in added.data] == ["function_call", "function_call_output"]
+    # Items list in the order they were added, whatever their kinds.
+    mixed = client.conversations.create(items=[
+        {"role": "user", "content": "Weather in Oslo?"},
+        {"type": "function_call", "call_id": "call_y", "name": "get_weather", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_y", "output": "3"},
+        {"role": "assistant", "content": "3 degrees."}])
+    listed = client.conversations.items.list(mixed.id, order="asc").data
+    assert [i.type for i in listed] == ["message", "function_call", "function_call_output", "message"]
+    assert [i.id for i in client.conversations.items.list(mixed.id, order="desc").data] == [i.id for i in listed][::-1]
+    page = client.conversations.items.list(mixed.id, order="asc", limit=2, after=listed[1].id).data
+    assert [i.id for i in page] == [listed[2].id, listed[3].id]
     for bad, param in [
+        ([{"type": "function_call_output", "call_id": "call_nobody", "output": "1"}], "items[0]"),
         ([{"type": "function_call", "name": "f"}], "items[0]"),
         ([{"role": "user", "content": "x"}, {"type": "item_reference", "id": call.id}], "items[1]"),
         ([{"type": "web_search_call", "id": "ws_1"}], "items[0].type"),

@@ -362,6 +362,20 @@ enum Held {
     Embed(Box<embed::Embedder>),
 }
 
+/// What a prompter is made from: the weights file (path, size, time) and
+/// model.json (context length, template). A change to any of them makes a
+/// new one.
+fn prompter_key(entry: &Entry) -> String {
+    let meta = std::fs::metadata(&entry.weights).ok();
+    format!(
+        "{}|{:?}|{:?}|{}",
+        entry.weights.display(),
+        meta.as_ref().map(std::fs::Metadata::len),
+        meta.and_then(|m| m.modified().ok()),
+        entry.json
+    )
+}
+
 /// The chat model held in `slot` (`held` is its locked model), loading
 /// `entry` first when the slot holds nothing or another file.
 fn chat_model<'a>(
@@ -374,7 +388,7 @@ fn chat_model<'a>(
         let weights = entry.weights.clone();
         let loaded = Loaded::load(entry)?;
         *slot.prompter.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((weights.clone(), loaded.prompter.clone()));
+            Some((prompter_key(&loaded.entry), loaded.prompter.clone()));
         *held = Some((weights, Held::Chat(Box::new(loaded))));
     }
     match held.as_mut() {
@@ -386,9 +400,10 @@ fn chat_model<'a>(
 struct Slot {
     model: Arc<tokio::sync::Mutex<Option<(PathBuf, Held)>>>,
     last_used: Mutex<Instant>,
-    /// The prompter of the chat model last loaded here, for that file
-    /// (kept when the model is unloaded: it is small).
-    prompter: Mutex<Option<(PathBuf, Arc<Prompter>)>>,
+    /// The prompter of the chat model last loaded here, under the key of
+    /// what it was made from ([`prompter_key`]; kept when the model is
+    /// unloaded: it is small).
+    prompter: Mutex<Option<(String, Arc<Prompter>)>>,
 }
 
 /// The models of one data folder.
@@ -568,7 +583,7 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .filter(|(w, _)| *w == entry.weights)
+            .filter(|(key, _)| *key == prompter_key(&entry))
             .map(|(_, p)| p.clone());
         if let Some(p) = known {
             return Ok(p);

@@ -124,7 +124,8 @@ pub async fn create(State(s): State<AppState>, Body(body): Body) -> ApiResult<Js
     check_keys(&body, &["items", "metadata"])?;
     let meta = metadata(&body)?.unwrap_or(Value::Null);
     // Checked before the thread exists: a bad item writes nothing.
-    entries_from("", &body, "items")?;
+    let added: Vec<Value> = entries_from("", &body, "items")?.iter().map(item).collect();
+    crate::responses::answered_calls(&to_chat(&added), &[], &added, "items")?;
     let thread = s.store.create_thread(meta, Value::Null)?;
     let id = thread["id"].as_str().unwrap_or_default().to_string();
     let written = entries_from(&id, &body, "items")
@@ -177,13 +178,9 @@ pub async fn list_items(
     Query(q): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
-    let mut out = page.apply(s.store.messages(&id)?);
-    if let Some(data) = out["data"].as_array_mut() {
-        for m in data.iter_mut() {
-            *m = item(m);
-        }
-    }
-    Ok(Json(out))
+    // Pages order by position in the log: items added in one request share
+    // a second, and their ids' prefixes (`msg_`, `fc_`…) do not sort by time.
+    Ok(Json(crate::list::by_position(&page, items_of(&s, &id)?)))
 }
 
 #[utoipa::path(post, path = "/conversations/{id}/items", tag = "Conversations", summary = "Add items to a conversation", params(("id" = String, Path, description = "Conversation (thread) id")), request_body(content = Object, description = "`items` (at most 20: messages of any role, `function_call`, `function_call_output`)"), responses((status = 200, description = "`{object: list, data: [the new items]}`", body = Object)))]
@@ -196,6 +193,11 @@ pub async fn create_items(
     let added = s.store.with_lock(&id, || -> ApiResult<Vec<Value>> {
         s.store.thread(&id)?;
         let entries = entries_from(&id, &body, "items")?;
+        // A function_call_output answers a call the conversation holds or
+        // one added before it.
+        let held = chat_messages(&s, &id)?;
+        let added: Vec<Value> = entries.iter().map(item).collect();
+        crate::responses::answered_calls(&to_chat(&added), &held, &added, "items")?;
         s.store.put_messages(&id, &entries)?;
         Ok(entries)
     })?;

@@ -112,6 +112,27 @@ pub fn list_object(data: Vec<Value>, has_more: bool) -> Value {
     })
 }
 
+/// One page of `items` ordered by their position in the list (first =
+/// oldest), whatever their ids and times (a response's input items, a
+/// conversation's items).
+pub fn by_position(page: &Page, items: Vec<Value>) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut v)| {
+            v["created_at"] = (i as u64).into();
+            v
+        })
+        .collect();
+    let mut out = page.apply(items);
+    for v in out["data"].as_array_mut().into_iter().flatten() {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("created_at");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

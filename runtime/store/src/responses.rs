@@ -137,6 +137,15 @@ impl Store {
         read_list(&path).map(Some)
     }
 
+    /// Removes a response's kept stream (a response deleted while its
+    /// events were being written).
+    pub fn delete_response_events(&self, id: &str) -> Result<()> {
+        match std::fs::remove_file(self.response_path(id, ".events")?) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     pub fn delete_response(&self, id: &str) -> Result<()> {
         let main = self.response_path(id, "")?;
         if !main.is_file() {

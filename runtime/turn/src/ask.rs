@@ -96,10 +96,15 @@ impl Ask {
     /// The items the turn shows (handlers and models alike): the
     /// conversation after truncation, then the turn's own tool rounds.
     pub fn conversation(&self) -> Vec<Item> {
-        let keep = match self.truncation {
+        let mut keep = match self.truncation {
             Truncation::Auto => 0,
             Truncation::LastMessages(n) => self.messages.len().saturating_sub(n),
         };
+        // The window never starts with a tool's output: its call would be
+        // cut off (chat templates refuse a result without its call).
+        while keep > 0 && matches!(self.messages.get(keep), Some(Item::ToolOutput { .. })) {
+            keep += 1;
+        }
         let mut out = self.messages[keep..].to_vec();
         for round in &self.tool_rounds {
             out.extend(Item::round("", round));

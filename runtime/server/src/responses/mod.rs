@@ -326,6 +326,11 @@ impl Job {
             if let Err(e) = self.s.store.put_response_events(&id, &replay.borrow()) {
                 tracing::error!("cannot keep the events of response {id}: {e}");
             }
+            // Deleted once it ended (a cancel, then a delete, while the
+            // events were being written): they go with it.
+            if matches!(self.s.store.response(&id), Err(StoreError::NotFound(..))) {
+                let _ = self.s.store.delete_response_events(&id);
+            }
             self.s
                 .replays
                 .lock()
@@ -708,10 +713,11 @@ fn text_part(text: &str) -> Value {
     json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []})
 }
 
-/// `?stream=true` replays a background response's stream.
+/// `?stream=true` replays a background response's stream. (Documents the
+/// query; [`retrieve`] reads the pairs itself, as `include` repeats.)
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "documents the query string that `retrieve` reads")]
 pub struct RetrieveParams {
     /// `true`: the response's events as server-sent events (a background
     /// response only), those still to come as they are sent.
@@ -720,9 +726,14 @@ pub struct RetrieveParams {
     starting_after: Option<u64>,
     /// Accepted: no obfuscation padding is added (it guards against
     /// network side channels; the server is local).
-    #[allow(dead_code, reason = "accepted and documented, with nothing to do")]
     include_obfuscation: Option<bool>,
+    /// `message.output_text.logprobs` (also as `include[]`): accepted; a
+    /// stored response holds what its creation asked for.
+    include: Option<String>,
 }
+
+/// Events a replay holds for a client that reads slowly before it waits.
+const REPLAY_BUFFER: usize = 64;
 
 /// The fields `POST /v1/responses/input_tokens` takes (OpenAI's list).
 const COUNTED: &[&str] = &[
@@ -826,7 +837,7 @@ async fn prepare(s: &AppState, req: &request::CreateResponse) -> ApiResult<Prepa
     context.extend(request::to_chat(&plan.items));
     // A function_call_output answers a call made earlier in the chain, the
     // conversation or the input (as OpenAI checks).
-    answered_calls(&context[before..], &context[..before], &plan.items)?;
+    answered_calls(&context[before..], &context[..before], &plan.items, "input")?;
     // The input as the conversation's new entries, written when the
     // response ends.
     let conversation = conversation.map(|c| {
@@ -933,11 +944,22 @@ fn resolve_references(
         Some(c) => crate::conversations::items_of(s, c)?,
         None => Vec::new(),
     };
+    let wanted: Vec<&str> = items
+        .iter()
+        .filter(|i| i["type"] == "item_reference")
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    let all_known = |known: &[Value]| wanted.iter().all(|w| known.iter().any(|k| k["id"] == *w));
     let mut next = req.previous_response_id.clone();
     for _ in 0..REFERENCE_DEPTH {
+        if all_known(&known) {
+            break;
+        }
+        // The chain ends at its first response, or at one since deleted
+        // (later responses keep their own context).
         let Some(id) = next.take() else { break };
-        let r = s.store.response(&id).map_err(|e| previous_error(&id, e))?;
-        known.extend(s.store.response_input(&id)?);
+        let Ok(r) = s.store.response(&id) else { break };
+        known.extend(s.store.response_input(&id).unwrap_or_default());
         known.extend(r["output"].as_array().cloned().unwrap_or_default());
         next = r["previous_response_id"].as_str().map(String::from);
     }
@@ -978,8 +1000,14 @@ fn resolve_references(
 }
 
 /// Checks that every tool output in `input` answers a call made before it
-/// (in `earlier` or in `input`): the error names the input item.
-fn answered_calls(input: &[Value], earlier: &[Value], items: &[Value]) -> ApiResult<()> {
+/// (in `earlier` or in `input`): the error names the item of `items`
+/// (`key[i]`).
+pub(crate) fn answered_calls(
+    input: &[Value],
+    earlier: &[Value],
+    items: &[Value],
+    key: &str,
+) -> ApiResult<()> {
     fn note<'a>(calls: &mut std::collections::HashSet<&'a str>, m: &'a Value) {
         for c in m["tool_calls"].as_array().into_iter().flatten() {
             if let Some(id) = c["id"].as_str() {
@@ -1000,7 +1028,7 @@ fn answered_calls(input: &[Value], earlier: &[Value], items: &[Value]) -> ApiRes
             let at = items
                 .iter()
                 .position(|i| i["type"] == "function_call_output" && i["call_id"] == id)
-                .map_or_else(|| "input".to_string(), |i| format!("input[{i}]"));
+                .map_or_else(|| key.to_string(), |i| format!("{key}[{i}]"));
             return Err(ApiError::invalid(
                 Some(&at),
                 format!("No tool call found for function call output with call_id {id}."),
@@ -1013,11 +1041,39 @@ fn answered_calls(input: &[Value], earlier: &[Value], items: &[Value]) -> ApiRes
 pub async fn retrieve(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<RetrieveParams>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
+    let (mut stream, mut starting_after) = (false, None);
+    for (k, v) in &pairs {
+        let bad = |why: &str| {
+            Err(ApiError::invalid(
+                Some(k),
+                format!("'{k}': {why}, got '{v}'"),
+            ))
+        };
+        match (k.as_str(), v.as_str()) {
+            ("stream", "true") => stream = true,
+            ("stream", "false") | ("include_obfuscation", "true" | "false") => {}
+            ("stream" | "include_obfuscation", _) => return bad("must be true or false"),
+            ("starting_after", _) => match v.parse::<u64>() {
+                Ok(n) => starting_after = Some(n),
+                Err(_) => return bad("must be a sequence number"),
+            },
+            ("include" | "include[]", "message.output_text.logprobs") => {}
+            ("include" | "include[]", _) => {
+                return bad("only 'message.output_text.logprobs' is supported");
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    Some(k),
+                    format!("Unrecognized query parameter: {k}"),
+                ));
+            }
+        }
+    }
     let r = s.store.response(&id)?;
-    if q.stream != Some(true) {
-        if q.starting_after.is_some() {
+    if !stream {
+        if starting_after.is_some() {
             return Err(ApiError::invalid(
                 Some("starting_after"),
                 "'starting_after' is only allowed when 'stream' is true",
@@ -1031,56 +1087,72 @@ pub async fn retrieve(
             "This response cannot be streamed because it was not created with background=true.",
         ));
     }
-    let mut next = q.starting_after.map_or(0, |n| n + 1) as usize;
-    let (tx, rx) = mpsc::unbounded_channel::<Result<Event, Infallible>>();
-    // Sends events[next..]; false once the client has gone.
-    let mut send = move |events: &[Value]| {
-        for e in events.iter().skip(next) {
-            let kind = e["type"].as_str().unwrap_or_default();
+    // Sequence numbers are indexes into the events.
+    let first = starting_after.map_or(0, |n| {
+        usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1)
+    });
+    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(REPLAY_BUFFER);
+    // Sends `events` (those from `first` on); false once the client has gone.
+    async fn send(tx: &mpsc::Sender<Result<Event, Infallible>>, events: Vec<Value>) -> bool {
+        for e in events {
+            let kind = e["type"].as_str().unwrap_or_default().to_string();
             if tx
                 .send(Ok(Event::default().event(kind).data(e.to_string())))
+                .await
                 .is_err()
             {
                 return false;
             }
         }
-        next = next.max(events.len());
         true
-    };
+    }
     let live = s
         .replays
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&id)
         .cloned();
-    match live {
-        // In progress: what it has sent, then each event as it comes, until
-        // the response ends (its sender is dropped).
-        Some(mut events) => {
-            tokio::spawn(async move {
-                loop {
-                    let open = send(&events.borrow_and_update());
-                    if !open || events.changed().await.is_err() {
-                        send(&events.borrow());
-                        break;
-                    }
+    let stored = match live {
+        Some(_) => None,
+        None => Some(s.store.response_events(&id)?),
+    };
+    tokio::spawn(async move {
+        let mut next = first;
+        match (live, stored) {
+            // In progress: what it has sent, then each event as it comes,
+            // until the response ends (its sender is dropped).
+            (Some(mut events), _) => loop {
+                // Copied out, so the generating task never waits on this
+                // client.
+                let (batch, len) = {
+                    let all = events.borrow_and_update();
+                    (
+                        all.get(next..).map(<[Value]>::to_vec).unwrap_or_default(),
+                        all.len(),
+                    )
+                };
+                next = next.max(len);
+                if !send(&tx, batch).await {
+                    break;
                 }
-            });
-        }
-        None => match s.store.response_events(&id)? {
-            Some(events) => {
-                send(&events);
+                if events.changed().await.is_err() {
+                    let rest = events.borrow().get(next..).map(<[Value]>::to_vec);
+                    send(&tx, rest.unwrap_or_default()).await;
+                    break;
+                }
+            },
+            (None, Some(Some(events))) => {
+                send(&tx, events.into_iter().skip(next).collect()).await;
             }
             // Cut short by a restart: only its end is known.
-            None => {
+            (None, _) => {
                 let status = r["status"].as_str().unwrap_or("failed");
-                send(&[json!({
-                    "type": format!("response.{status}"), "sequence_number": 0, "response": r,
-                })]);
+                let end = json!({"type": format!("response.{status}"), "sequence_number": 0, "response": r});
+                send(&tx, vec![end].into_iter().skip(next).collect()).await;
             }
-        },
-    }
-    Ok(Sse::new(UnboundedReceiverStream::new(rx)).into_response())
+        }
+    });
+    Ok(Sse::new(tokio_stream::wrappers::ReceiverStream::new(rx)).into_response())
 }
 
 #[utoipa::path(delete, path = "/responses/{id}", tag = "Responses", summary = "Delete a response", params(("id" = String, Path, description = "Response id (`resp_…`)")), responses((status = 200, description = "`{id, object: response, deleted: true}`", body = Object)))]
@@ -1139,21 +1211,8 @@ pub async fn input_items(
 ) -> ApiResult<Json<Value>> {
     let page = Page::from_query(&q)?;
     // Pages order by position in the input, whatever the ids' prefixes.
-    let items: Vec<Value> = s
-        .store
-        .response_input(&id)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut v)| {
-            v["created_at"] = (i as u64).into();
-            v
-        })
-        .collect();
-    let mut out = page.apply(items);
-    for v in out["data"].as_array_mut().into_iter().flatten() {
-        if let Some(o) = v.as_object_mut() {
-            o.remove("created_at");
-        }
-    }
-    Ok(Json(out))
+    Ok(Json(crate::list::by_position(
+        &page,
+        s.store.response_input(&id)?,
+    )))
 }
