@@ -2,16 +2,19 @@
 # Candle engine (jan) against llama.cpp on the same GGUF file, prompt
 # (bench/prompt.txt), token counts and thread counts, in one run.
 #   bash bench/models.sh [MODEL.gguf] [N_PREDICT]
-# Without a model it runs SmolLM2-135M (Q4_1) and Gemma3-270M (Q4_K_M).
+# Without a model it runs SmolLM2-135M (Q4_1), Gemma3-270M (Q4_K_M) and
+# Qwen2.5-Coder-0.5B-Instruct (Q4_K_M).
 # Needs: tests/get-models.sh, and llama-cpp-python in .venv-bench
 #   (python3 -m venv .venv-bench && .venv-bench/bin/pip install llama-cpp-python==0.3.36;
-#    pip builds it from source with cmake, about 9 minutes on 2 cores).
+#    pip builds it from source with cmake, about 9 minutes on 2 cores; on
+#    Intel machines whose VM forbids AMX, see bench/README.md for the flags).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -ge 1 ]; then
   MODELS=("$1")
 else
-  MODELS=(.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf .cache/models/gemma-3-270m-q4_k_m.gguf)
+  MODELS=(.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf .cache/models/gemma-3-270m-q4_k_m.gguf
+    .cache/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf)
 fi
 N=${2:-64}
 cargo build --release -q -p jan-bench
