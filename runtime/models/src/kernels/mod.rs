@@ -67,6 +67,37 @@ impl Q8Rows {
         Q8Rows { k, qs, d, s }
     }
 
+    /// Quantizes `m` rows of `k` values (k a multiple of 256) as llama.cpp
+    /// does for its K-quant dot products (Q8_K): one scale per 256 values,
+    /// −127 at the value of largest magnitude, rounded half to even; each
+    /// 32-value block then carries that scale. The same rounding as the
+    /// peer keeps greedy answers equal to its own on K-quant files.
+    pub fn quantize_k(x: &[f32], k: usize) -> Q8Rows {
+        let mut qs = vec![0i8; x.len()];
+        let mut d = Vec::with_capacity(x.len() / 32);
+        let mut s = Vec::with_capacity(x.len() / 32);
+        for (block, out) in x.chunks_exact(256).zip(qs.chunks_exact_mut(256)) {
+            let max = block
+                .iter()
+                .fold(0f32, |m, &v| if v.abs() > m.abs() { v } else { m });
+            let (scale, iscale) = if max == 0.0 {
+                (0.0, 0.0)
+            } else {
+                let iscale = -127.0 / max;
+                (1.0 / iscale, iscale)
+            };
+            for (q, v) in out.iter_mut().zip(block) {
+                *q = (iscale * v).round_ties_even().min(127.0) as i8;
+            }
+            for sub in out.chunks_exact(32) {
+                let sum: i32 = sub.iter().map(|&q| q as i32).sum();
+                d.push(scale);
+                s.push(scale * sum as f32);
+            }
+        }
+        Q8Rows { k, qs, d, s }
+    }
+
     pub fn rows(&self) -> usize {
         self.qs.len() / self.k
     }
@@ -269,7 +300,11 @@ impl QLinear {
             .flatten_all()?
             .to_vec1::<f32>()?;
         let m = xs.len() / k;
-        let acts = Q8Rows::quantize(&xs, k);
+        let acts = if fmt.block_values() == 256 {
+            Q8Rows::quantize_k(&xs, k)
+        } else {
+            Q8Rows::quantize(&xs, k)
+        };
         let data = self.weights.data()?;
         let weights: &[u8] = &data;
         let mut out = vec![0f32; m * n];

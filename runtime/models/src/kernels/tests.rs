@@ -79,6 +79,9 @@ proptest! {
         let xs = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let ws = deq.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let mut bound = vec![0f32; m * n];
+        // Activations share a scale per 32 values, or per 256 for the
+        // K-quants (as llama.cpp's Q8_K).
+        let group = if format >= 5 { 256 } else { 32 };
         for t in 0..m {
             for r in 0..n {
                 let mut b = 0f32;
@@ -86,7 +89,8 @@ proptest! {
                 for blk in 0..k / 32 {
                     let xb = &xs[t * k + blk * 32..t * k + blk * 32 + 32];
                     let wb = &ws[r * k + blk * 32..r * k + blk * 32 + 32];
-                    let step = max_abs(xb) / 127.0;
+                    let g = t * k + blk * 32 / group * group;
+                    let step = max_abs(&xs[g..g + group]) / 127.0;
                     b += step / 2.0 * wb.iter().map(|v| v.abs()).sum::<f32>();
                     mag += xb.iter().zip(wb).map(|(a, c)| (a * c).abs()).sum::<f32>();
                 }
