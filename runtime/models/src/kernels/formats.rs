@@ -116,28 +116,37 @@ fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     }
 }
 
+/// A K-quant super-block's scales as integers: `d`, `dmin` (0 for Q6K) and
+/// for each of the 8 sub-blocks the integer scale of its first and of its
+/// last 16 weights and its integer minimum (w = v · d·scale − dmin·min).
+#[inline(always)]
+pub fn k_int_scales(fmt: Format, sb: &[u8]) -> (f32, f32, [(i16, i16, i16); 8]) {
+    match fmt {
+        Format::Q6K => (
+            f16_at(sb, 208),
+            0.0,
+            std::array::from_fn(|s| {
+                let at = 192 + 8 * (s / 4) + 2 * (s % 4);
+                (sb[at] as i8 as i16, sb[at + 1] as i8 as i16, 0)
+            }),
+        ),
+        _ => (
+            f16_at(sb, 0),
+            f16_at(sb, 2),
+            std::array::from_fn(|s| {
+                let (sc, m) = scale_min_k4(s, &sb[4..16]);
+                (sc as i16, sc as i16, m as i16)
+            }),
+        ),
+    }
+}
+
 /// A K-quant super-block's 8 sub-blocks: for each, the scale of its first
 /// and of its last 16 weights, and `m`, the term that multiplies the
 /// activation block's scaled sum (w = v · scale + m, with `v` as
 /// [`super::scalar::k_values`] gives them).
 #[inline(always)]
 pub fn k_scales(fmt: Format, sb: &[u8]) -> [(f32, f32, f32); 8] {
-    match fmt {
-        Format::Q6K => {
-            let d = f16_at(sb, 208);
-            std::array::from_fn(|s| {
-                let (n, kind) = (s / 4, s % 4);
-                let sc = |h: usize| d * (sb[192 + 8 * n + 2 * kind + h] as i8) as f32;
-                (sc(0), sc(1), 0.0)
-            })
-        }
-        _ => {
-            let (d, dmin) = (f16_at(sb, 0), f16_at(sb, 2));
-            std::array::from_fn(|s| {
-                let (sc, m) = scale_min_k4(s, &sb[4..16]);
-                let scale = d * sc as f32;
-                (scale, scale, -dmin * m as f32)
-            })
-        }
-    }
+    let (d, dmin, ints) = k_int_scales(fmt, sb);
+    ints.map(|(lo, hi, m)| (d * lo as f32, d * hi as f32, -dmin * m as f32))
 }

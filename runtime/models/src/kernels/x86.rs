@@ -5,7 +5,7 @@
 
 use std::arch::x86_64::*;
 
-use super::formats::{Format, k_scales, scales};
+use super::formats::{Format, k_int_scales, scales};
 use super::{Out, Path, Q8Rows};
 
 const Q4_0: u8 = 0;
@@ -117,7 +117,7 @@ unsafe fn unpack<const F: u8>(b: *const u8) -> __m256i {
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn products_avx2<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
-    let (a, b) = if F == Q8_0 || F == Q6K {
+    let (a, b) = if F == Q8_0 {
         (_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v))
     } else {
         (v, q)
@@ -128,7 +128,7 @@ fn products_avx2<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
 #[target_feature(enable = "avx2,fma,avx512vnni,avx512vl")]
 #[inline]
 fn products_vnni<const F: u8>(v: __m256i, q: __m256i) -> __m256i {
-    let (a, b) = if F == Q8_0 || F == Q6K {
+    let (a, b) = if F == Q8_0 {
         (_mm256_sign_epi8(v, v), _mm256_sign_epi8(q, v))
     } else {
         (v, q)
@@ -206,13 +206,17 @@ macro_rules! kernel {
 kernel!(kernel_avx2, "avx2,fma", products_avx2);
 kernel!(kernel_vnni, "avx2,fma,avx512vnni,avx512vl", products_vnni);
 
-/// The K-quants: as [`kernel!`], with each super-block's scales decoded
-/// once and a scale per 16 weights (the products' low four lanes hold the
-/// first 16, the high four the last 16).
+/// The K-quants: as [`kernel!`], with the activations' one scale per
+/// super-block (Q8_K, see `Q8Rows::quantize_k`), so that a super-block's
+/// 8 sub-blocks sum in integers, each product scaled by its sub-block's
+/// integer scale in the same `madd` that pairs it (a scale per 16 weights:
+/// the low lanes hold the first 16, the high lanes the last 16), and only
+/// the super-block's total goes through floats, as llama.cpp does.
 macro_rules! k_kernel {
-    ($name:ident, $features:literal, $products:ident) => {
+    ($name:ident, $features:literal) => {
         /// # Safety
-        /// As for the other kernels, with super-blocks of format `F`.
+        /// As for the other kernels, with super-blocks of format `F`, and
+        /// activations that share one scale per 256 values.
         #[target_feature(enable = $features)]
         unsafe fn $name<const F: u8, const N: usize>(
             weights: &[u8],
@@ -234,28 +238,40 @@ macro_rules! k_kernel {
                 for i in 0..nsb {
                     // SAFETY: super-block i of row r lies inside `weights`.
                     let sb = unsafe { std::slice::from_raw_parts(w.add(i * bytes), bytes) };
-                    let scales = k_scales(fmt, sb);
+                    let (dw, dmin, scales) = k_int_scales(fmt, sb);
+                    let mut isum = [_mm256_setzero_si256(); N];
+                    let mut msum = [0f32; N];
                     for (s, &(lo, hi, m)) in scales.iter().enumerate() {
                         let b = i * 8 + s;
                         let v = unsafe { unpack_k::<F>(sb.as_ptr(), s) };
+                        let scale = _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo));
+                        // Q6K's values are signed: their signs move onto
+                        // the activations (`maddubs` takes unsigned × signed).
+                        let a = if F == Q6K { _mm256_sign_epi8(v, v) } else { v };
                         for t in 0..N {
-                            let (qs, ds, ss) = toks[t];
+                            let (qs, _, ss) = toks[t];
                             // SAFETY: block b of a row of k values exists
                             // in each token's rows (k / 32 blocks).
-                            let (q, da, sa) = unsafe {
-                                (
-                                    _mm256_loadu_si256(qs.as_ptr().add(b * 32) as *const __m256i),
-                                    *ds.get_unchecked(b),
-                                    *ss.get_unchecked(b),
-                                )
+                            let q = unsafe {
+                                _mm256_loadu_si256(qs.as_ptr().add(b * 32) as *const __m256i)
                             };
-                            let p = $products::<F>(v, q);
-                            let scale = _mm256_set_m128(_mm_set1_ps(hi * da), _mm_set1_ps(lo * da));
-                            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), scale, acc[t]);
+                            let q = if F == Q6K { _mm256_sign_epi8(q, v) } else { q };
+                            let p = _mm256_madd_epi16(_mm256_maddubs_epi16(a, q), scale);
+                            isum[t] = _mm256_add_epi32(isum[t], p);
                             if F != Q6K {
-                                acc_m[t] += m * sa;
+                                msum[t] += m as f32 * unsafe { *ss.get_unchecked(b) };
                             }
                         }
+                    }
+                    for t in 0..N {
+                        // SAFETY: super-block i's first block exists.
+                        let da = unsafe { *toks[t].1.get_unchecked(i * 8) };
+                        acc[t] = _mm256_fmadd_ps(
+                            _mm256_cvtepi32_ps(isum[t]),
+                            _mm256_set1_ps(dw * da),
+                            acc[t],
+                        );
+                        acc_m[t] -= dmin * msum[t];
                     }
                 }
                 for t in 0..N {
@@ -266,8 +282,8 @@ macro_rules! k_kernel {
     };
 }
 
-k_kernel!(k_kernel_avx2, "avx2,fma", products_avx2);
-k_kernel!(k_kernel_vnni, "avx2,fma,avx512vnni,avx512vl", products_vnni);
+k_kernel!(k_kernel_avx2, "avx2,fma");
+k_kernel!(k_kernel_vnni, "avx2,fma,avx512vnni,avx512vl");
 
 /// Rows `rows` of `weights` times tokens `t0..t0 + take` (1 to
 /// [`TILE`](super::TILE)),
