@@ -195,3 +195,39 @@ async fn prompts_are_counted_and_checked_beside_a_running_generation() {
     assert_eq!(engine.generating(), 1, "the generation was still running");
     drop(stream);
 }
+
+/// A system prompt and tools shared by different conversations are run
+/// once: the next conversation's request reuses the KV cache of the prefix
+/// it shares with the last one, and runs only its own turn.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shared_system_prefix_is_reused_across_conversations() {
+    let (_t, engine) = engine();
+    let system = "You are a careful assistant for a travel agency. ".repeat(20);
+    let ask = |q: &str| {
+        json!({"model": "smollm2", "temperature": 0, "max_tokens": 1, "messages": [
+            {"role": "system", "content": system}, {"role": "user", "content": q}]})
+    };
+    let prefix = engine
+        .count_tokens(
+            json!({"model": "smollm2", "messages": [{"role": "system", "content": system}]}),
+        )
+        .await
+        .unwrap();
+    let first = common::chat(&engine, ask("Plan a day in Rome."), None)
+        .await
+        .unwrap();
+    assert_eq!(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    for q in ["What is the weather in Oslo?", "Book a hotel in Paris."] {
+        let other = common::chat(&engine, ask(q), None).await.unwrap();
+        let cached = other["usage"]["prompt_tokens_details"]["cached_tokens"]
+            .as_u64()
+            .unwrap();
+        let total = other["usage"]["prompt_tokens"].as_u64().unwrap();
+        // Everything up to where the conversations differ (the template's
+        // end-of-system markup counts in `prefix` but may differ in length).
+        assert!(
+            cached as usize + 4 >= prefix && total - cached < 20,
+            "{other}"
+        );
+    }
+}
