@@ -223,9 +223,11 @@ impl Job {
             .emit("api", "response.created", response.clone());
         if response["status"] == "queued" {
             r.whole("response.queued", &response);
+            response["status"] = "in_progress".into();
+            // A plain response was stored in progress already: one fsync
+            // less before its first token.
+            self.save(&response);
         }
-        response["status"] = "in_progress".into();
-        self.save(&response);
         r.whole("response.in_progress", &response);
         let mut chat: ChatStream = match &self.source {
             Source::Model(request) => {
