@@ -303,36 +303,31 @@ pub unsafe fn rows(
     take: usize,
     out: &Out,
 ) {
-    macro_rules! run {
-        ($f:expr) => {
+    // One kernel instance per format, path and token count.
+    macro_rules! dispatch {
+        ($vnni:ident, $avx2:ident, $f:expr) => {
             unsafe {
                 match (path, take) {
-                    (Path::Vnni, 1) => kernel_vnni::<{ $f }, 1>(weights, rows, acts, t0, out),
-                    (Path::Vnni, 2) => kernel_vnni::<{ $f }, 2>(weights, rows, acts, t0, out),
-                    (Path::Vnni, 3) => kernel_vnni::<{ $f }, 3>(weights, rows, acts, t0, out),
-                    (Path::Vnni, _) => kernel_vnni::<{ $f }, 4>(weights, rows, acts, t0, out),
-                    (_, 1) => kernel_avx2::<{ $f }, 1>(weights, rows, acts, t0, out),
-                    (_, 2) => kernel_avx2::<{ $f }, 2>(weights, rows, acts, t0, out),
-                    (_, 3) => kernel_avx2::<{ $f }, 3>(weights, rows, acts, t0, out),
-                    (_, _) => kernel_avx2::<{ $f }, 4>(weights, rows, acts, t0, out),
+                    (Path::Vnni, 1) => $vnni::<{ $f }, 1>(weights, rows, acts, t0, out),
+                    (Path::Vnni, 2) => $vnni::<{ $f }, 2>(weights, rows, acts, t0, out),
+                    (Path::Vnni, 3) => $vnni::<{ $f }, 3>(weights, rows, acts, t0, out),
+                    (Path::Vnni, _) => $vnni::<{ $f }, 4>(weights, rows, acts, t0, out),
+                    (_, 1) => $avx2::<{ $f }, 1>(weights, rows, acts, t0, out),
+                    (_, 2) => $avx2::<{ $f }, 2>(weights, rows, acts, t0, out),
+                    (_, 3) => $avx2::<{ $f }, 3>(weights, rows, acts, t0, out),
+                    (_, _) => $avx2::<{ $f }, 4>(weights, rows, acts, t0, out),
                 }
             }
         };
     }
+    macro_rules! run {
+        ($f:expr) => {
+            dispatch!(kernel_vnni, kernel_avx2, $f)
+        };
+    }
     macro_rules! run_k {
         ($f:expr) => {
-            unsafe {
-                match (path, take) {
-                    (Path::Vnni, 1) => k_kernel_vnni::<{ $f }, 1>(weights, rows, acts, t0, out),
-                    (Path::Vnni, 2) => k_kernel_vnni::<{ $f }, 2>(weights, rows, acts, t0, out),
-                    (Path::Vnni, 3) => k_kernel_vnni::<{ $f }, 3>(weights, rows, acts, t0, out),
-                    (Path::Vnni, _) => k_kernel_vnni::<{ $f }, 4>(weights, rows, acts, t0, out),
-                    (_, 1) => k_kernel_avx2::<{ $f }, 1>(weights, rows, acts, t0, out),
-                    (_, 2) => k_kernel_avx2::<{ $f }, 2>(weights, rows, acts, t0, out),
-                    (_, 3) => k_kernel_avx2::<{ $f }, 3>(weights, rows, acts, t0, out),
-                    (_, _) => k_kernel_avx2::<{ $f }, 4>(weights, rows, acts, t0, out),
-                }
-            }
+            dispatch!(k_kernel_vnni, k_kernel_avx2, $f)
         };
     }
     match fmt {
