@@ -220,7 +220,7 @@ impl Job {
         self.s
             .host
             .bus()
-            .emit("api", "response.created", response.clone());
+            .emit("api", "response.created", bus_summary(&response));
         if response["status"] == "queued" {
             r.whole("response.queued", &response);
             response["status"] = "in_progress".into();
@@ -347,7 +347,7 @@ impl Job {
         self.s.host.bus().emit(
             "api",
             &format!("response.{}", response["status"].as_str().unwrap_or("")),
-            response.clone(),
+            bus_summary(&response),
         );
         (response, error)
     }
@@ -378,6 +378,31 @@ impl Job {
             tracing::error!("cannot save response {}: {e}", response["id"]);
         }
     }
+}
+
+/// What the bus says of a response: which one, how it stands and what it
+/// cost, not what it says. Every assistant may read the bus, and a
+/// response can be another assistant's answer (`prompt`).
+fn bus_summary(response: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in [
+        "id",
+        "object",
+        "created_at",
+        "completed_at",
+        "status",
+        "model",
+        "prompt",
+        "conversation",
+        "previous_response_id",
+        "background",
+        "usage",
+        "error",
+        "incomplete_details",
+    ] {
+        out.insert(k.into(), response[k].clone());
+    }
+    Value::Object(out)
 }
 
 /// A turn's events as the typed events a model gives: its text as it
