@@ -257,7 +257,8 @@ def test_prompt_runs_an_assistant_with_its_code_or_its_tools(client, data_dir):
 def test_unsupported_input_is_refused_by_name(client):
     cases = [
         (dict(input=[{"role": "user", "content": [{"type": "input_image", "image_url": "data:image/png;base64,AA"}]}]), "input[0].content[0]"),
-        (dict(input="x", reasoning={"effort": "high"}), "reasoning"),
+        (dict(input="x", reasoning={"effort": "enormous"}), "reasoning.effort"),
+        (dict(input="x", reasoning={"effort": "low", "depth": 3}), "reasoning.depth"),
         (dict(input="x", tools=[{"type": "web_search"}]), "tools[0].type"),
         (dict(input="x", max_output_tokens=0), "max_output_tokens"),
         (dict(input="x", tools=[WEATHER, {"type": "function", "name": "bad name!"}]), "tools[1].name"),
@@ -356,6 +357,17 @@ def test_functions_are_strict_unless_their_schema_cannot_be_enforced(client):
     with pytest.raises(openai.BadRequestError) as e:
         client.responses.create(model=QWEN, input="x", tools=[dict(tags, strict=True)], max_output_tokens=5)
     assert e.value.body["param"].startswith("tools[0]"), e.value.body
+
+
+def test_reasoning_is_accepted_echoed_and_changes_nothing(client):
+    ask = dict(model=MODEL, input="What is the capital of France?")
+    effort = {"effort": "high", "summary": "auto"}
+    r = client.responses.create(**ask, reasoning=effort, temperature=0, max_output_tokens=12)
+    assert r.reasoning.effort == "high" and r.reasoning.summary == "auto"
+    assert r.usage.output_tokens_details.reasoning_tokens == 0 and [o.type for o in r.output] == ["message"]
+    # The model sees the same prompt with or without it.
+    assert (client.responses.input_tokens.count(**ask, reasoning=effort).input_tokens
+            == client.responses.input_tokens.count(**ask).input_tokens == r.usage.input_tokens)
 
 
 def test_input_tokens_count_what_the_model_sees(client):

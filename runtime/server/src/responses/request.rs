@@ -54,7 +54,8 @@ pub struct CreateResponse {
     pub prompt_cache_key: Option<String>,
     /// `auto` or `default` (one tier here).
     pub service_tier: Option<String>,
-    /// Refused: the models here do not reason.
+    /// `{effort, summary}`: accepted and echoed, with no effect (the local
+    /// models here do not reason; `usage` reports 0 reasoning tokens).
     #[schema(value_type = Option<Object>)]
     pub reasoning: Option<Value>,
     /// Only `message.output_text.logprobs`.
@@ -159,20 +160,53 @@ impl CreateResponse {
         self.store.unwrap_or(true)
     }
 
+    /// `reasoning` as the response echoes it, checked: OpenAI's efforts and
+    /// summaries are accepted (they change nothing here, documented), a
+    /// value outside them is a 400 naming it.
+    fn reasoning_echo(&self) -> ApiResult<Value> {
+        let mut echo = json!({"effort": null, "summary": null});
+        let Some(r) = self.reasoning.as_ref().filter(|r| !r.is_null()) else {
+            return Ok(echo);
+        };
+        let Some(o) = r.as_object() else {
+            return Err(ApiError::invalid(
+                Some("reasoning"),
+                "'reasoning' must be an object",
+            ));
+        };
+        for (k, v) in o {
+            let allowed: &[&str] = match k.as_str() {
+                "effort" => &["none", "minimal", "low", "medium", "high", "xhigh"],
+                "summary" | "generate_summary" => &["auto", "concise", "detailed"],
+                _ => {
+                    return Err(ApiError::invalid(
+                        Some(&format!("reasoning.{k}")),
+                        format!("Unrecognized request argument supplied: reasoning.{k}"),
+                    ));
+                }
+            };
+            match v {
+                Value::Null => {}
+                Value::String(x) if allowed.contains(&x.as_str()) => {
+                    let key = if k == "effort" { "effort" } else { "summary" };
+                    echo[key] = v.clone();
+                }
+                _ => {
+                    return Err(ApiError::invalid(
+                        Some(&format!("reasoning.{k}")),
+                        format!("'reasoning.{k}' must be one of {}", allowed.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(echo)
+    }
+
     /// Refuses what is well-formed but not supported, and turns the rest
     /// into a [`Plan`].
     pub fn plan(&self, model: &str) -> ApiResult<Plan> {
         let refuse = |param: &str, why: String| Err(ApiError::invalid(Some(param), why));
         for (k, set, why) in [
-            (
-                "reasoning",
-                self.reasoning.as_ref().is_some_and(|r| {
-                    !r.is_null()
-                        && r.as_object()
-                            .is_none_or(|o| o.values().any(|v| !v.is_null()))
-                }),
-                "'reasoning' is not supported with this model: the local models here do not reason",
-            ),
             (
                 "conversation",
                 self.conversation.is_some() && self.previous_response_id.is_some(),
@@ -193,6 +227,7 @@ impl CreateResponse {
                 return refuse(k, why.to_string());
             }
         }
+        let reasoning = self.reasoning_echo()?;
         if self.stream_options.is_some() && !self.streams() {
             return refuse(
                 "stream_options",
@@ -421,7 +456,7 @@ impl CreateResponse {
             ("store", self.stores().into()),
             ("background", self.background().into()),
             ("service_tier", "default".into()),
-            ("reasoning", json!({"effort": null, "summary": null})),
+            ("reasoning", reasoning),
             ("user", json!(self.user)),
             ("safety_identifier", json!(self.safety_identifier)),
             ("prompt_cache_key", json!(self.prompt_cache_key)),
